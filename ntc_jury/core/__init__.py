@@ -1,0 +1,1 @@
+"""Framework-free domain rules: grids, suggestions and their traces (standard library only)."""
