@@ -1,0 +1,66 @@
+"""Default settings. Override with NTC_* environment variables or instance/config.py.
+
+Every setting is listed in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS: dict[str, object] = {
+    # Database: any SQLAlchemy URL; SQLite in the instance folder when unset.
+    "DATABASE_URL": None,
+    "SQLITE_BUSY_TIMEOUT_SECONDS": 15,
+    # Language of the interface; English is available as a catalogue.
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    "LANGUAGES": ["fr", "en"],
+    # Cookies: Secure only when served over HTTPS.
+    "SECURE_COOKIES": False,
+    # Jury access links work from the day before the session until this many days after it.
+    "JURY_LINK_DAYS_AFTER": 7,
+    # Sign-in throttling: failures before slowing down, before blocking, and block duration.
+    "SIGN_IN_SLOWDOWN_AFTER": 3,
+    "SIGN_IN_BLOCK_AFTER": 10,
+    "SIGN_IN_BLOCK_MINUTES": 15,
+    # Retention of personal data after a session is closed (the minutes are kept).
+    "RETENTION_YEARS": 5,
+    # PDF engine: "weasyprint" (PDF/A) or "pdfkit" (needs wkhtmltopdf, no PDF/A).
+    "PDF_ENGINE": "weasyprint",
+    # Suggestion thresholds (DESIGN.md §3).
+    "CRITERION_MIN_SHARE": 0.5,
+    "CRITERION_STRICT": True,
+    "MASTERED_AT": 1.0,
+    "NOT_MASTERED_BELOW": 0.5,
+    # Public base URL printed in access cards and on the minutes (verification link).
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+}
+
+
+def load_secret_key(instance_path: str) -> str:
+    """Read the instance's secret key, creating it on first run; never a hard-coded default."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created with owner-only permissions before anything is written into it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def database_uri(config: dict, instance_path: str) -> str:
+    url = config.get("DATABASE_URL") or config.get("SQLALCHEMY_DATABASE_URI")
+    if url:
+        return str(url)
+    return "sqlite:///" + str(Path(instance_path) / "ntc_jury.sqlite")
+
+
+def engine_options(uri: str, config: dict) -> dict:
+    if uri.startswith("sqlite"):
+        return {"connect_args": {"timeout": float(config["SQLITE_BUSY_TIMEOUT_SECONDS"])}}
+    return {"pool_pre_ping": True}

@@ -1,0 +1,44 @@
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import text
+
+from ..access import public
+from ..extensions import db
+from ..i18n import LANGUAGE_COOKIE
+from . import bp
+
+
+@bp.get("/")
+@public
+def home():
+    """What the app is and where each kind of user signs in."""
+    return render_template("main/home.html")
+
+
+@bp.post("/langue")
+@public
+def set_language():
+    """Remember the chosen interface language in a cookie."""
+    lang = request.form.get("lang", "")
+    target = request.form.get("next", "")
+    # Only local paths: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.home")
+    response = redirect(target, code=303)
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            lang,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return response
+
+
+@bp.get("/healthz")
+@public
+def health():
+    """Liveness and database check for load balancers."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

@@ -1,0 +1,116 @@
+"""Shared fixtures: one app per test run, a clean database per test.
+
+The database is SQLite in a temporary folder, or the server named by NTC_TEST_DATABASE_URL
+(CI runs the whole suite a second time against PostgreSQL that way).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from ntc_jury import create_app
+from ntc_jury.extensions import db as _db
+
+ROOT = Path(__file__).resolve().parent.parent
+NTC_YAML = ROOT / "seed" / "referentials" / "tp-00338-v07.yaml"
+MINI_YAML = ROOT / "tests" / "data" / "referential_mini.yaml"
+TEST_DATABASE_URL = os.environ.get("NTC_TEST_DATABASE_URL")
+
+
+def make_test_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = make_test_app(database_url)
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+def _wipe(app) -> None:
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with app.app_context(), _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(app):
+    """The database, emptied after the test; yields inside an application context."""
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+    _wipe(app)
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ntc(db):
+    """The NTC referential (TP-00338 v07) loaded; returns its Certification."""
+    from ntc_jury.referential.loader import load_referential_file
+
+    return load_referential_file(NTC_YAML)
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(db):
+    """Context manager counting SQL statements sent to the database."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting
