@@ -1,0 +1,72 @@
+"""Appending to the audit log."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from sqlalchemy import select, text
+
+from ..core.vocabulary import ActorKind
+from ..extensions import db
+from ..models import AuditEvent, utcnow
+from .chain import GENESIS, event_hash
+
+# Any constant works; it only has to be the same for every writer of the chain.
+_PG_AUDIT_LOCK = 720338
+
+
+def record_event(
+    *,
+    action: str,
+    actor=None,
+    actor_kind: ActorKind | None = None,
+    session_id: int | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    op_id: str | None = None,
+) -> AuditEvent:
+    """Append one event, chained to the previous one; flushes, the caller commits."""
+    _serialise_appends()
+    previous = db.session.execute(
+        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    kind, actor_id, label = _describe_actor(actor, actor_kind)
+    fields = {
+        "at": utcnow(),
+        "session_id": session_id,
+        "actor_kind": kind,
+        "actor_id": actor_id,
+        "actor_label": label,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "before": before,
+        "after": after,
+        "op_id": op_id,
+        "ip": (request.remote_addr or "") if has_request_context() else "",
+    }
+    prev_hash = previous or GENESIS
+    event = AuditEvent(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash, fields))
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _serialise_appends() -> None:
+    """Two writers must not both chain onto the same row.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: write transactions already begin
+    IMMEDIATE (see extensions.py), so only one writer is ever inside a transaction.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+
+
+def _describe_actor(actor, actor_kind: ActorKind | None) -> tuple[ActorKind, int | None, str]:
+    kind = getattr(actor, "kind", None)
+    if kind == "staff":
+        return ActorKind.STAFF, actor.id, actor.email
+    if kind == "juror":
+        return ActorKind.JUROR, actor.id, actor.full_name
+    return actor_kind or ActorKind.SYSTEM, None, ""

@@ -1,0 +1,76 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+
+from ..core.vocabulary import StaffRole
+
+PASSWORD_MIN = 12
+
+
+class StaffSignInForm(FlaskForm):
+    email = EmailField(
+        _l("Adresse e-mail"), validators=[DataRequired(_l("Saisissez votre adresse e-mail."))]
+    )
+    password = PasswordField(
+        _l("Mot de passe"), validators=[DataRequired(_l("Saisissez votre mot de passe."))]
+    )
+
+
+class PinForm(FlaskForm):
+    pin = StringField(
+        _l("Code PIN (6 chiffres)"),
+        validators=[
+            DataRequired(_l("Saisissez votre code PIN.")),
+            Regexp(r"^\s*\d{6}\s*$", message=_l("Le code PIN compte exactement 6 chiffres.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6},
+    )
+
+
+def _password_field(label):
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Saisissez un mot de passe.")),
+            Length(
+                min=PASSWORD_MIN,
+                max=200,
+                message=_l(
+                    "Le mot de passe doit compter au moins %(n)s caractères.", n=PASSWORD_MIN
+                ),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class StaffCreateForm(FlaskForm):
+    name = StringField(
+        _l("Nom"), validators=[DataRequired(_l("Saisissez le nom.")), Length(max=200)]
+    )
+    email = EmailField(
+        _l("Adresse e-mail"),
+        validators=[
+            DataRequired(_l("Saisissez l'adresse e-mail.")),
+            Email(_l("Adresse e-mail invalide.")),
+            Length(max=254),
+        ],
+    )
+    role = SelectField(
+        _l("Rôle"),
+        choices=[
+            (StaffRole.STAFF.value, _l("Personnel du centre")),
+            (StaffRole.ADMIN.value, _l("Administrateur")),
+        ],
+    )
+    password = _password_field(_l("Mot de passe initial"))
+
+
+class PasswordResetForm(FlaskForm):
+    password = _password_field(_l("Nouveau mot de passe"))
+    confirm = PasswordField(
+        _l("Confirmez le mot de passe"),
+        validators=[EqualTo("password", _l("Les deux mots de passe ne sont pas identiques."))],
+        render_kw={"autocomplete": "new-password"},
+    )
