@@ -63,10 +63,13 @@ def _wipe(app) -> None:
 @pytest.fixture
 def db(app):
     """The database, emptied after the test; yields inside an application context."""
+    from ntc_jury.referential.queries import forget_referentials
+
     with app.app_context():
         yield _db
         _db.session.remove()
     _wipe(app)
+    forget_referentials()
 
 
 @pytest.fixture

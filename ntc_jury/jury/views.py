@@ -1,17 +1,96 @@
-from flask import render_template
+import uuid
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import juror_required
-from . import bp, queries
+from ..extensions import db
+from ..http import is_htmx
+from . import bp, operations, pages, queries
+from .forms import operation_from_form, safe_next
 
 
 @bp.get("/")
 @juror_required
 def session_home():
-    """The day's candidates of the juror's session, in schedule order."""
+    """The day's candidates of the juror's session, in schedule order, with progress."""
     return render_template(
         "jury/session_home.html",
         member=current_user,
         session=current_user.session,
-        candidates=queries.session_candidates(current_user),
+        rows=queries.session_home_rows(current_user),
+    )
+
+
+@bp.get("/candidats/<int:candidate_id>")
+@juror_required
+def candidate(candidate_id: int):
+    """A candidate's phases, the juror's grids and conflict declaration."""
+    page = pages.candidate_page(current_user, candidate_id)
+    slots = queries.candidate_slots(page.candidate)
+    return render_template("jury/candidate.html", page=page, slots=slots, new_op=uuid.uuid4)
+
+
+@bp.get("/candidats/<int:candidate_id>/phases/<int:phase_id>")
+@juror_required
+def phase(candidate_id: int, phase_id: int):
+    """One phase: timer, the criteria of its competencies, transversal ticks, notes."""
+    page = pages.candidate_page(current_user, candidate_id)
+    current = pages.phase_or_404(page, phase_id)
+    before, after = pages.neighbours(page, current)
+    return render_template(
+        "jury/phase.html", page=page, phase=current, before=before, after=after, new_op=uuid.uuid4
+    )
+
+
+@bp.post("/candidats/<int:candidate_id>/operation")
+@juror_required
+def submit(candidate_id: int):
+    """One operation from a form: the fragment for htmx, flash + redirect otherwise."""
+    op_id, kind, payload = operation_from_form(request.form, candidate_id)
+    outcome = operations.apply_operation(
+        member=current_user, op_id=op_id, kind=kind, payload=payload
+    )
+    db.session.commit()
+    status = 200 if outcome.ok else (409 if outcome.locked else 422)
+    if is_htmx():
+        return _fragment(kind, candidate_id, outcome), status
+    flash(outcome.message or _saved_message(), "error" if not outcome.ok else "success")
+    target = safe_next(request.form.get("next")) or url_for(
+        "jury.candidate", candidate_id=candidate_id
+    )
+    return redirect(target, code=303)
+
+
+@bp.post("/operations")
+@juror_required
+def batch():
+    """The outbox's batch: each operation applied at most once, answered one by one."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("operations"), list):
+        return jsonify(error="Corps JSON invalide : « operations » attendu."), 400
+    if len(body["operations"]) > operations.BATCH_MAX:
+        return jsonify(error="Trop d'opérations dans un seul envoi."), 413
+    results = operations.apply_batch(
+        member=current_user, items=body["operations"], pending=body.get("pending")
+    )
+    db.session.commit()
+    return jsonify(results=[r.as_json() for r in results])
+
+
+def _saved_message() -> str:
+    from flask_babel import gettext as _
+
+    return _("Enregistré.")
+
+
+def _fragment(kind: str, candidate_id: int, outcome):
+    page = pages.candidate_page(current_user, candidate_id)
+    return render_template(
+        "jury/_operation_result.html",
+        page=page,
+        kind=kind,
+        outcome=outcome,
+        form=request.form,
+        new_op=uuid.uuid4,
     )

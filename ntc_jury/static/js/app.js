@@ -1,12 +1,37 @@
 // Behaviour shared by every page. No inline scripts: the CSP allows scripts from 'self' only.
 (function () {
   "use strict";
-  // htmx swaps a fragment with an error state on 4xx/5xx instead of ignoring it.
+
+  function newOperationId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+  window.ntcNewOperationId = newOperationId;
+
+  // An autosaved field sends a new operation each time (last write wins on the server).
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.hasAttribute("data-fresh-op")) {
+      event.detail.parameters["op_id"] = newOperationId();
+    }
+  });
+
+  // 409 (locked), 422 (refused) and 400 carry a fragment with an error state: show it.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
     if (status === 409 || status === 422 || status === 400) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+  });
+
+  // A request that never reached the server leaves the control marked in error.
+  document.addEventListener("htmx:sendError", function (event) {
+    var item = event.detail.elt.closest("[data-state]");
+    if (item) item.setAttribute("data-state", "error");
   });
 })();

@@ -1,0 +1,519 @@
+"""Every write a juror makes is an operation with a client-made id, applied at most once.
+
+The same `apply_operation` serves the htmx request, the plain form POST and the offline
+outbox's batch endpoint. A replayed id gets the answer stored the first time; a refused
+operation is stored too, so its replay is refused the same way and never applied later.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.operations import record_event
+from ..core.referential import CandidatePlan, ReferentialDef
+from ..core.vocabulary import OperationStatus, Presence, SessionState
+from ..extensions import db
+from ..models import (
+    AppliedOperation,
+    Candidate,
+    ConflictDeclaration,
+    GridCompletion,
+    JuryMember,
+    Mark,
+    Observation,
+    TransversalMark,
+    utcnow,
+)
+from . import queries
+
+KINDS = ("mark", "transversal", "grid", "observation", "conflict")
+BATCH_MAX = 500
+OBSERVATION_MAX = 10_000
+REASON_MAX = 2_000
+
+
+class OperationRefused(Exception):
+    """The operation cannot be applied; `message` is French, `locked` means HTTP 409."""
+
+    def __init__(self, message: str, *, locked: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.locked = locked
+
+
+@dataclass(frozen=True)
+class OperationOutcome:
+    op_id: str
+    status: str  # "applied" | "already_applied" | "refused"
+    message: str = ""
+    locked: bool = False
+    candidate_id: int | None = None
+    result: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "refused"
+
+    def as_json(self) -> dict:
+        return {
+            "op_id": self.op_id,
+            "status": self.status,
+            "message": self.message,
+            "result": self.result,
+        }
+
+
+@dataclass(frozen=True)
+class _Context:
+    member: JuryMember
+    candidate: Candidate
+    ref: ReferentialDef
+    plan: CandidatePlan
+    op_id: str
+
+
+def apply_operation(
+    *, member: JuryMember, op_id: str, kind: str, payload: dict, client_time: str = ""
+) -> OperationOutcome:
+    """Apply one juror operation at most once; flushes (the caller commits)."""
+    if not _is_uuid(op_id):
+        return OperationOutcome(str(op_id)[:36], "refused", _("Identifiant d'opération invalide."))
+    previous = _stored(op_id)
+    if previous is not None:
+        return _replay(previous, member)
+    try:
+        with db.session.begin_nested():
+            outcome = _apply_new(member, op_id, kind, payload, client_time)
+    except IntegrityError:
+        # The same id arrived twice at once: the other request stored it first.
+        previous = _stored(op_id)
+        if previous is None:
+            raise
+        return _replay(previous, member)
+    return outcome
+
+
+def apply_batch(*, member: JuryMember, items: list, pending=None) -> list[OperationOutcome]:
+    """Apply the outbox's operations in the order sent; one outcome per operation."""
+    outcomes = []
+    for item in items:
+        if not isinstance(item, dict):
+            outcomes.append(OperationOutcome("", "refused", _("Opération illisible.")))
+            continue
+        outcomes.append(
+            apply_operation(
+                member=member,
+                op_id=item.get("op_id"),
+                kind=str(item.get("kind", "")),
+                payload=item.get("payload"),
+                client_time=str(item.get("client_time", "")),
+            )
+        )
+    if isinstance(pending, int) and not isinstance(pending, bool) and 0 <= pending < 1_000_000:
+        member.device_pending = pending
+    member.last_sync_at = utcnow()
+    db.session.flush()
+    return outcomes
+
+
+def _apply_new(member, op_id, kind, payload, client_time) -> OperationOutcome:
+    if not isinstance(payload, dict):
+        payload = {}
+    try:
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            raise OperationRefused(_("Type d'opération inconnu."))
+        context = _context(member, payload, op_id)
+        result = handler(context, payload) or {}
+    except OperationRefused as refused:
+        _store(
+            member,
+            op_id,
+            kind,
+            payload,
+            client_time,
+            OperationStatus.REFUSED,
+            {"message": refused.message, "locked": refused.locked},
+        )
+        return OperationOutcome(
+            op_id,
+            "refused",
+            refused.message,
+            locked=refused.locked,
+            candidate_id=_int(payload.get("candidate_id")),
+        )
+    _store(member, op_id, kind, payload, client_time, OperationStatus.APPLIED, result)
+    member.last_sync_at = utcnow()
+    return OperationOutcome(op_id, "applied", candidate_id=context.candidate.id, result=result)
+
+
+def _stored(op_id: str) -> AppliedOperation | None:
+    return db.session.execute(
+        select(AppliedOperation).where(AppliedOperation.op_id == op_id)
+    ).scalar_one_or_none()
+
+
+def _replay(previous: AppliedOperation, member: JuryMember) -> OperationOutcome:
+    if previous.jury_member_id != member.id:
+        # Never reveal or acknowledge someone else's operation.
+        return OperationOutcome(previous.op_id, "refused", _("Identifiant d'opération invalide."))
+    candidate_id = _int((previous.payload or {}).get("candidate_id"))
+    if previous.status == OperationStatus.APPLIED:
+        return OperationOutcome(
+            previous.op_id,
+            "already_applied",
+            candidate_id=candidate_id,
+            result=previous.result or {},
+        )
+    result = previous.result or {}
+    return OperationOutcome(
+        previous.op_id,
+        "refused",
+        result.get("message", ""),
+        locked=bool(result.get("locked")),
+        candidate_id=candidate_id,
+    )
+
+
+def _store(member, op_id, kind, payload, client_time, status, result) -> None:
+    db.session.add(
+        AppliedOperation(
+            op_id=op_id,
+            jury_member_id=member.id,
+            kind=str(kind)[:40],
+            payload=_bounded(payload),
+            status=status,
+            result=result,
+            client_time=str(client_time)[:40],
+        )
+    )
+    db.session.flush()
+
+
+def _context(member: JuryMember, payload: dict, op_id: str) -> _Context:
+    candidate_id = _int(payload.get("candidate_id"))
+    candidate = None
+    if candidate_id is not None:
+        candidate = db.session.execute(
+            queries.candidates_query(member).where(Candidate.id == candidate_id)
+        ).scalar_one_or_none()
+    if candidate is None:
+        raise OperationRefused(_("Candidat inconnu dans votre session."))
+    session = member.session
+    if session.locked_at is not None:
+        raise OperationRefused(
+            _(
+                "La session est verrouillée : les décisions sont signées, plus aucune saisie "
+                "n'est possible."
+            ),
+            locked=True,
+        )
+    ref = queries.session_referential(member)
+    return _Context(member, candidate, ref, queries.candidate_plan(ref, member, candidate), op_id)
+
+
+def _require_scoring_open(ctx: _Context) -> ConflictDeclaration:
+    """Ticks and grids: the juror is cleared for this candidate, who can still be scored."""
+    if ctx.member.session.state not in (SessionState.PLANNED, SessionState.IN_PROGRESS):
+        raise OperationRefused(
+            _("La délibération est ouverte : les grilles ne peuvent plus être modifiées."),
+            locked=True,
+        )
+    declaration = _declaration(ctx)
+    if declaration is None:
+        raise OperationRefused(_("Confirmez d'abord que vous n'avez aucun lien avec ce candidat."))
+    if declaration.has_conflict:
+        raise OperationRefused(
+            _(
+                "Vous avez déclaré un lien avec ce candidat : vous ne participez pas à son "
+                "évaluation."
+            )
+        )
+    if ctx.candidate.presence == Presence.ABSENT:
+        raise OperationRefused(_("Ce candidat est absent : il ne peut pas être évalué."))
+    return declaration
+
+
+def _declaration(ctx: _Context) -> ConflictDeclaration | None:
+    return db.session.execute(
+        select(ConflictDeclaration).where(
+            ConflictDeclaration.jury_member_id == ctx.member.id,
+            ConflictDeclaration.candidate_id == ctx.candidate.id,
+        )
+    ).scalar_one_or_none()
+
+
+def _modality(ctx: _Context, payload: dict):
+    code = payload.get("modality")
+    modality = ctx.ref.modality(code) if isinstance(code, str) else None
+    if modality is None or code not in ctx.plan.grids:
+        raise OperationRefused(_("Modalité inconnue pour ce candidat."))
+    return modality
+
+
+def _grid_open(ctx: _Context, modality_id: int) -> None:
+    done = db.session.execute(
+        select(GridCompletion.id).where(
+            GridCompletion.jury_member_id == ctx.member.id,
+            GridCompletion.candidate_id == ctx.candidate.id,
+            GridCompletion.modality_id == modality_id,
+        )
+    ).first()
+    if done:
+        raise OperationRefused(_("Grille terminée : rouvrez-la pour la modifier."))
+
+
+def _apply_mark(ctx: _Context, payload: dict) -> dict:
+    _require_scoring_open(ctx)
+    modality = _modality(ctx, payload)
+    criterion_id = _int(payload.get("criterion_id"))
+    if criterion_id is None or not ctx.plan.criterion_in_grid(criterion_id, modality.code):
+        raise OperationRefused(_("Ce critère n'est pas évalué dans cette modalité."))
+    observed = _bool(payload.get("observed"))
+    _grid_open(ctx, modality.id)
+    key = {
+        "jury_member_id": ctx.member.id,
+        "candidate_id": ctx.candidate.id,
+        "criterion_id": criterion_id,
+        "modality_id": modality.id,
+    }
+    before = db.session.execute(select(Mark.observed).filter_by(**key)).scalar_one_or_none()
+    _upsert(Mark, key, {"observed": observed, "updated_at": utcnow()})
+    _audit(
+        ctx,
+        "mark_recorded",
+        "criterion",
+        criterion_id,
+        None if before is None else {"observed": before, "modality": modality.code},
+        {"observed": observed, "modality": modality.code},
+    )
+    return {"criterion_id": criterion_id, "modality": modality.code, "observed": observed}
+
+
+def _apply_transversal(ctx: _Context, payload: dict) -> dict:
+    _require_scoring_open(ctx)
+    transversal = ctx.ref.transversal(_int(payload.get("transversal_id")) or 0)
+    competency_id = _int(payload.get("competency_id"))
+    graded = {c.id for c in ctx.plan.competencies}
+    if (
+        transversal is None
+        or competency_id not in graded
+        or (competency_id not in transversal.competency_ids)
+    ):
+        raise OperationRefused(
+            _("Cette compétence transversale n'est pas évaluée au travers de cette compétence.")
+        )
+    observed = _bool(payload.get("observed"))
+    key = {
+        "jury_member_id": ctx.member.id,
+        "candidate_id": ctx.candidate.id,
+        "transversal_id": transversal.id,
+        "competency_id": competency_id,
+    }
+    before = db.session.execute(
+        select(TransversalMark.observed).filter_by(**key)
+    ).scalar_one_or_none()
+    _upsert(TransversalMark, key, {"observed": observed, "updated_at": utcnow()})
+    _audit(
+        ctx,
+        "transversal_recorded",
+        "transversal",
+        transversal.id,
+        None if before is None else {"observed": before, "competency_id": competency_id},
+        {"observed": observed, "competency_id": competency_id},
+    )
+    return {"transversal_id": transversal.id, "competency_id": competency_id, "observed": observed}
+
+
+def _apply_grid(ctx: _Context, payload: dict) -> dict:
+    _require_scoring_open(ctx)
+    modality = _modality(ctx, payload)
+    completed = _bool(payload.get("completed"))
+    row = db.session.execute(
+        select(GridCompletion).where(
+            GridCompletion.jury_member_id == ctx.member.id,
+            GridCompletion.candidate_id == ctx.candidate.id,
+            GridCompletion.modality_id == modality.id,
+        )
+    ).scalar_one_or_none()
+    if completed and row is None:
+        db.session.add(
+            GridCompletion(
+                jury_member_id=ctx.member.id, candidate_id=ctx.candidate.id, modality_id=modality.id
+            )
+        )
+    elif not completed and row is not None:
+        db.session.delete(row)
+    db.session.flush()
+    _audit(
+        ctx,
+        "grid_completed" if completed else "grid_reopened",
+        "modality",
+        modality.code,
+        {"completed": row is not None},
+        {"completed": completed},
+    )
+    return {"modality": modality.code, "completed": completed}
+
+
+def _apply_observation(ctx: _Context, payload: dict) -> dict:
+    if ctx.member.session.state not in (
+        SessionState.PLANNED,
+        SessionState.IN_PROGRESS,
+        SessionState.DELIBERATION,
+    ):
+        raise OperationRefused(_("Les observations ne sont plus modifiables."), locked=True)
+    declaration = _declaration(ctx)
+    if declaration is None or declaration.has_conflict:
+        raise OperationRefused(
+            _("Confirmez d'abord que vous n'avez aucun lien avec ce candidat.")
+            if declaration is None
+            else _(
+                "Vous avez déclaré un lien avec ce candidat : vous ne participez pas à son "
+                "évaluation."
+            )
+        )
+    text = payload.get("text")
+    if not isinstance(text, str):
+        raise OperationRefused(_("Observation invalide."))
+    if len(text) > OBSERVATION_MAX:
+        raise OperationRefused(
+            _("Observation trop longue (%(max)s caractères au plus).", max=OBSERVATION_MAX)
+        )
+    phase_id, competency_id = _int(payload.get("phase_id")), _int(payload.get("competency_id"))
+    if (phase_id is None) == (competency_id is None):
+        raise OperationRefused(_("Observation invalide."))
+    if phase_id is not None and phase_id not in {p.id for p in ctx.plan.phases}:
+        raise OperationRefused(_("Phase inconnue pour ce candidat."))
+    if competency_id is not None and competency_id not in {c.id for c in ctx.plan.competencies}:
+        raise OperationRefused(_("Compétence inconnue pour ce candidat."))
+    subject = {"phase_id": phase_id} if phase_id is not None else {"competency_id": competency_id}
+    note = db.session.execute(
+        select(Observation).filter_by(
+            jury_member_id=ctx.member.id, candidate_id=ctx.candidate.id, **subject
+        )
+    ).scalar_one_or_none()
+    before = None if note is None else {"text": note.text}
+    if note is None:
+        note = Observation(jury_member_id=ctx.member.id, candidate_id=ctx.candidate.id, **subject)
+        db.session.add(note)
+    note.text = text
+    note.updated_at = utcnow()
+    db.session.flush()
+    _audit(
+        ctx,
+        "observation_saved",
+        "phase" if phase_id else "competency",
+        phase_id or competency_id,
+        before,
+        {"text": text},
+    )
+    return {**subject, "length": len(text)}
+
+
+def _apply_conflict(ctx: _Context, payload: dict) -> dict:
+    if ctx.member.session.state not in (SessionState.PLANNED, SessionState.IN_PROGRESS):
+        raise OperationRefused(
+            _("La délibération est ouverte : la déclaration ne peut plus changer."), locked=True
+        )
+    has_conflict = _bool(payload.get("has_conflict"))
+    reason = payload.get("reason") if isinstance(payload.get("reason"), str) else ""
+    reason = reason.strip()[:REASON_MAX]
+    if has_conflict and not reason:
+        raise OperationRefused(_("Indiquez la nature du lien avec le candidat."))
+    declaration = _declaration(ctx)
+    before = None
+    if declaration is None:
+        declaration = ConflictDeclaration(
+            jury_member_id=ctx.member.id, candidate_id=ctx.candidate.id
+        )
+        db.session.add(declaration)
+    else:
+        before = {"has_conflict": declaration.has_conflict, "reason": declaration.reason}
+    declaration.has_conflict = has_conflict
+    declaration.reason = reason if has_conflict else ""
+    declaration.declared_at = utcnow()
+    db.session.flush()
+    _audit(
+        ctx,
+        "conflict_declared",
+        "candidate",
+        ctx.candidate.id,
+        before,
+        {"has_conflict": has_conflict, "reason": declaration.reason},
+    )
+    return {"has_conflict": has_conflict}
+
+
+_HANDLERS: dict[str, Callable[[_Context, dict], dict]] = {
+    "mark": _apply_mark,
+    "transversal": _apply_transversal,
+    "grid": _apply_grid,
+    "observation": _apply_observation,
+    "conflict": _apply_conflict,
+}
+
+
+def _audit(ctx: _Context, action, target_type, target_id, before, after) -> None:
+    record_event(
+        action=action,
+        actor=ctx.member,
+        session_id=ctx.member.session_id,
+        target_type=target_type,
+        target_id=f"{ctx.candidate.id}:{target_id}",
+        before=before,
+        after=after,
+        op_id=ctx.op_id,
+    )
+
+
+def _upsert(model, key: dict, values: dict) -> None:
+    """Insert or update one row by its unique key in one statement (both databases)."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(model).values(**key, **values)
+    db.session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
+
+
+def _is_uuid(value) -> bool:
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _int(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
+        return int(value)
+    return None
+
+
+def _bool(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "on", "yes", "oui")
+    return bool(value)
+
+
+def _bounded(payload: dict) -> dict:
+    """What is stored of a payload: only simple values, cut to a sane size."""
+    kept = {}
+    for key, value in list(payload.items())[:20]:
+        if isinstance(value, str):
+            kept[str(key)[:40]] = value[:OBSERVATION_MAX]
+        elif isinstance(value, bool | int | float) or value is None:
+            kept[str(key)[:40]] = value
+    return kept

@@ -1,0 +1,81 @@
+"""What the juror's pages need, assembled from the queries (no SQL here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort
+
+from ..core.referential import CandidatePlan, CompetencyDef, PhaseDef, ReferentialDef
+from ..models import Candidate, JuryMember
+from . import queries
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    member: JuryMember
+    candidate: Candidate
+    ref: ReferentialDef
+    plan: CandidatePlan
+    state: queries.JurorCandidateState
+
+    @property
+    def locked(self) -> bool:
+        return self.member.session.locked_at is not None
+
+    @property
+    def scoring_open(self) -> bool:
+        """Ticks and grids can change (before the deliberation, juror cleared)."""
+        return (
+            self.state.cleared
+            and not self.locked
+            and self.member.session.state.value in ("planned", "in_progress")
+        )
+
+    def grid_done(self, modality: str) -> bool:
+        return modality in self.state.completed
+
+    def ticked(self, criterion_id: int, modality: str) -> bool:
+        return (criterion_id, modality) in self.state.ticks
+
+    def grid_count(self, modality: str) -> tuple[int, int]:
+        """Criteria ticked / criteria in the juror's grid for that modality."""
+        competencies = self.plan.grid_competencies(modality)
+        total = sum(len(c.criteria) for c in competencies)
+        done = sum(1 for c in competencies for k in c.criteria if self.ticked(k.id, modality))
+        return done, total
+
+    def transversal_counts(self) -> list[tuple[object, int]]:
+        """Per transversal competency, through how many competencies this juror observed it."""
+        return [
+            (t, sum(1 for (tid, _cid) in self.state.transversals if tid == t.id))
+            for t in self.ref.transversals
+        ]
+
+    def transversals_of(self, competency: CompetencyDef):
+        return [self.ref.transversal(tid) for tid in competency.transversal_ids]
+
+
+def candidate_page(member: JuryMember, candidate_id: int) -> CandidatePage:
+    candidate = queries.candidate_or_404(member, candidate_id)
+    ref = queries.session_referential(member)
+    plan = queries.candidate_plan(ref, member, candidate)
+    return CandidatePage(member, candidate, ref, plan, queries.juror_state(member, candidate, ref))
+
+
+def phase_or_404(page: CandidatePage, phase_id: int) -> PhaseDef:
+    for phase in page.plan.phases:
+        if phase.id == phase_id:
+            return phase
+    abort(404)
+
+
+def neighbours(page: CandidatePage, phase: PhaseDef) -> tuple[PhaseDef | None, PhaseDef | None]:
+    """The previous and next phases where the jury is present."""
+    scorable = [p for p in page.plan.phases if p.jury_present]
+    if phase not in scorable:
+        return None, None
+    index = scorable.index(phase)
+    before = scorable[index - 1] if index > 0 else None
+    after = scorable[index + 1] if index + 1 < len(scorable) else None
+    return before, after
