@@ -43,13 +43,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     babel.init_app(app, locale_selector=select_locale)
 
-    from . import auth, centre, cli, http, jury, main
+    from . import auth, centre, cli, deliberation, http, jury, main
     from .auth import identity  # noqa: F401  (registers the user loader)
 
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = None
     http.init_app(app)
-    for blueprint in (main.bp, auth.bp, centre.bp, jury.bp):
+    for blueprint in (main.bp, auth.bp, centre.bp, jury.bp, deliberation.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     return app

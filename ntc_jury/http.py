@@ -33,6 +33,9 @@ def is_htmx() -> bool:
 def init_app(app: Flask) -> None:
     app.before_request(enforce_declared_access)
     app.before_request(_forget_cached_locale)
+    from .locking import refuse_writes_to_locked_sessions
+
+    app.before_request(refuse_writes_to_locked_sessions)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     for code in (400, 403, 404, 405, 409, 429, 500):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from ..access import admin_required, public, staff_required
 from ..core.vocabulary import StaffRole
 from ..extensions import db
+from ..locking import allowed_when_locked
 from ..models import StaffUser
 from . import bp, operations
 from .forms import PasswordResetForm, PinForm, StaffCreateForm, StaffSignInForm
@@ -46,6 +47,7 @@ def sign_in():
 
 @bp.post("/deconnexion")
 @public
+@allowed_when_locked
 def sign_out():
     """End the sign-in of whoever is signed in (the juror's device wipes its cache too)."""
     if current_user.is_authenticated:

@@ -6,6 +6,7 @@ from flask_login import current_user
 from ..access import juror_required
 from ..extensions import db
 from ..http import is_htmx
+from ..locking import allowed_when_locked
 from . import bp, operations, pages, queries
 from .forms import operation_from_form, safe_next
 
@@ -45,6 +46,7 @@ def phase(candidate_id: int, phase_id: int):
 
 @bp.post("/candidats/<int:candidate_id>/operation")
 @juror_required
+@allowed_when_locked
 def submit(candidate_id: int):
     """One operation from a form: the fragment for htmx, flash + redirect otherwise."""
     op_id, kind, payload = operation_from_form(request.form, candidate_id)
@@ -64,6 +66,7 @@ def submit(candidate_id: int):
 
 @bp.post("/operations")
 @juror_required
+@allowed_when_locked
 def batch():
     """The outbox's batch: each operation applied at most once, answered one by one."""
     body = request.get_json(silent=True)

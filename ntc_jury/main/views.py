@@ -4,6 +4,7 @@ from sqlalchemy import text
 from ..access import public
 from ..extensions import db
 from ..i18n import LANGUAGE_COOKIE
+from ..locking import allowed_when_locked
 from . import bp
 
 
@@ -16,6 +17,7 @@ def home():
 
 @bp.post("/langue")
 @public
+@allowed_when_locked
 def set_language():
     """Remember the chosen interface language in a cookie."""
     lang = request.form.get("lang", "")

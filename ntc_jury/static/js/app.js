@@ -35,3 +35,8 @@
     if (item) item.setAttribute("data-state", "error");
   });
 })();
+
+// "Imprimer" buttons (no inline handlers under the CSP).
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});

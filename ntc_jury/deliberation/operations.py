@@ -1,0 +1,402 @@
+"""Writes of the deliberation. The chair records what the jury agreed; flush only."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import delete
+
+from ..audit.operations import record_event
+from ..core.deliberation import all_signed, decisions_digest, reason_required
+from ..core.suggestion import (
+    CcpOutcome,
+    CompetencyOutcome,
+    TitleOutcome,
+    departs_from_suggestion,
+)
+from ..core.vocabulary import Presence, SessionState
+from ..extensions import db
+from ..models import (
+    CcpDecision,
+    CompetencyDecision,
+    Deliberation,
+    JuryMember,
+    Signature,
+    TitleDecision,
+    utcnow,
+)
+from . import queries
+
+REASON_MAX = 4000
+
+
+class DeliberationRefused(Exception):
+    """A refused deliberation step; `message` is French, `locked` maps to HTTP 409."""
+
+    def __init__(self, message: str, *, locked: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.locked = locked
+
+
+def _require_chair(member: JuryMember) -> None:
+    if not member.is_chair:
+        raise DeliberationRefused(_("Seul le président du jury peut faire cela."))
+
+
+def _require_open(member: JuryMember) -> Deliberation:
+    session = member.session
+    if session.locked_at is not None:
+        raise DeliberationRefused(
+            _(
+                "La session est verrouillée : les décisions sont signées. Le président peut "
+                "rouvrir la délibération."
+            ),
+            locked=True,
+        )
+    current = queries.current_round(session)
+    if current is None or session.state != SessionState.DELIBERATION:
+        raise DeliberationRefused(_("La délibération n'est pas ouverte."))
+    return current
+
+
+def open_deliberation(*, chair: JuryMember, acknowledge: bool) -> Deliberation:
+    """Open the deliberation: every juror's ticks and notes become visible to the jury."""
+    _require_chair(chair)
+    session = chair.session
+    if session.state not in (SessionState.PLANNED, SessionState.IN_PROGRESS):
+        raise DeliberationRefused(_("La délibération est déjà ouverte ou close."), locked=True)
+    ready, _candidates, _members = queries.opening_readiness(chair)
+    if not ready.can_open:
+        raise DeliberationRefused(
+            _("Il faut au moins 2 jurés présents et sans lien avec chaque candidat.")
+        )
+    if ready.needs_acknowledgement and not acknowledge:
+        raise DeliberationRefused(
+            _(
+                "Des grilles ne sont pas terminées ou des saisies ne sont pas synchronisées : "
+                "cochez la case pour ouvrir quand même."
+            )
+        )
+    previous = queries.current_round(session)
+    deliberation = Deliberation(
+        session_id=session.id,
+        round=(previous.round + 1) if previous else 1,
+        opened_by_id=chair.id,
+        incomplete_grids_acknowledged=ready.needs_acknowledgement,
+        incomplete_grids=[list(item) for item in ready.missing_grids],
+    )
+    db.session.add(deliberation)
+    session.state = SessionState.DELIBERATION
+    db.session.flush()
+    record_event(
+        action="deliberation_opened",
+        actor=chair,
+        session_id=session.id,
+        target_type="deliberation",
+        target_id=deliberation.id,
+        after={
+            "round": deliberation.round,
+            "missing_grids": len(ready.missing_grids),
+            "pending_jurors": list(ready.pending_jurors),
+            "acknowledged": ready.needs_acknowledgement,
+        },
+    )
+    return deliberation
+
+
+def _validated_reason(outcome: str, departs: bool, reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise DeliberationRefused(
+            _("Motif trop long (%(max)s caractères au plus).", max=REASON_MAX)
+        )
+    if reason_required(outcome, departs) and not reason:
+        if departs:
+            raise DeliberationRefused(
+                _("Cette décision s'écarte de la suggestion : indiquez le motif.")
+            )
+        raise DeliberationRefused(_("Une décision négative doit être motivée."))
+    return reason
+
+
+def _decided(chair, deliberation, kind, candidate_id, subject_id, before, after) -> None:
+    """Audit a decision and void the round's signatures: they confirmed other content."""
+    removed = db.session.execute(
+        delete(Signature).where(Signature.deliberation_id == deliberation.id)
+    ).rowcount
+    record_event(
+        action=f"{kind}_decided",
+        actor=chair,
+        session_id=chair.session_id,
+        target_type=kind,
+        target_id=f"{candidate_id}:{subject_id}",
+        before=before,
+        after={**after, "signatures_cleared": removed},
+    )
+    db.session.flush()
+
+
+def record_competency_decision(
+    *, chair: JuryMember, candidate_id: int, competency_id: int, outcome: str, reason: str
+) -> CompetencyDecision:
+    """Maîtrisée / non maîtrisée for one competency, with its reason where required."""
+    _require_chair(chair)
+    deliberation = _require_open(chair)
+    board = queries.candidate_board(chair, candidate_id)
+    item = next((b for b in board.competencies if b.competency.id == competency_id), None)
+    if item is None:
+        raise DeliberationRefused(_("Compétence inconnue pour ce candidat."))
+    value = _outcome(CompetencyOutcome, outcome)
+    departs = departs_from_suggestion(item.result.suggestion, value)
+    reason = _validated_reason(value.value, departs, reason)
+    decision = item.decision or CompetencyDecision(
+        candidate_id=candidate_id, competency_id=competency_id
+    )
+    before = _snapshot(item.decision)
+    decision.outcome, decision.reason, decision.decided_by_id = value, reason, chair.id
+    decision.suggestion = item.result.suggestion.value
+    decision.suggestion_trace = item.result.trace.summary()
+    decision.decided_at = utcnow()
+    db.session.add(decision)
+    _decided(
+        chair,
+        deliberation,
+        "competency",
+        candidate_id,
+        competency_id,
+        before,
+        {"outcome": value.value, "reason": reason, "departs": departs},
+    )
+    return decision
+
+
+def record_ccp_decision(
+    *, chair: JuryMember, candidate_id: int, ccp_id: int, outcome: str, reason: str
+) -> CcpDecision:
+    """Acquis / non acquis / déjà acquis for one CCP."""
+    _require_chair(chair)
+    deliberation = _require_open(chair)
+    board = queries.candidate_board(chair, candidate_id)
+    found = next(((c, r, d) for c, r, d in board.ccps if c.id == ccp_id), None)
+    if found is None:
+        raise DeliberationRefused(_("CCP inconnu pour ce candidat."))
+    ccp, result, existing = found
+    value = _outcome(CcpOutcome, outcome)
+    held = ccp.code in board.plan.held_ccp_codes
+    if (value == CcpOutcome.ALREADY_ACQUIRED) != held:
+        raise DeliberationRefused(
+            _("« Déjà acquis » est réservé aux CCP que le candidat détient déjà.")
+        )
+    departs = departs_from_suggestion(result.suggestion, value)
+    reason = _validated_reason(value.value, departs, reason)
+    decision = existing or CcpDecision(candidate_id=candidate_id, ccp_id=ccp_id)
+    before = _snapshot(existing)
+    decision.outcome, decision.reason, decision.decided_by_id = value, reason, chair.id
+    decision.suggestion = result.suggestion.value
+    decision.suggestion_trace = result.trace.summary()
+    decision.decided_at = utcnow()
+    db.session.add(decision)
+    _decided(
+        chair,
+        deliberation,
+        "ccp",
+        candidate_id,
+        ccp_id,
+        before,
+        {"outcome": value.value, "reason": reason, "departs": departs},
+    )
+    return decision
+
+
+def record_title_decision(
+    *, chair: JuryMember, candidate_id: int, outcome: str, reason: str
+) -> TitleDecision:
+    """Obtenu / non obtenu for the title (titre complet sessions and capitalisation)."""
+    _require_chair(chair)
+    deliberation = _require_open(chair)
+    board = queries.candidate_board(chair, candidate_id)
+    if board.title is None:
+        raise DeliberationRefused(_("Ce candidat ne se présente pas au titre dans cette session."))
+    result, existing = board.title
+    value = _outcome(TitleOutcome, outcome)
+    departs = departs_from_suggestion(result.suggestion, value)
+    reason = _validated_reason(value.value, departs, reason)
+    decision = existing or TitleDecision(candidate_id=candidate_id)
+    before = _snapshot(existing)
+    decision.outcome, decision.reason, decision.decided_by_id = value, reason, chair.id
+    decision.suggestion = result.suggestion.value
+    decision.suggestion_trace = result.trace.summary()
+    decision.decided_at = utcnow()
+    db.session.add(decision)
+    _decided(
+        chair,
+        deliberation,
+        "title",
+        candidate_id,
+        0,
+        before,
+        {"outcome": value.value, "reason": reason, "departs": departs},
+    )
+    return decision
+
+
+def record_presence(*, chair: JuryMember, candidate_id: int, presence: str, note: str) -> None:
+    """Absent or abandon is recorded by the jury, never guessed."""
+    _require_chair(chair)
+    deliberation = _require_open(chair)
+    board = queries.candidate_board(chair, candidate_id)
+    value = _outcome(Presence, presence)
+    note = (note or "").strip()[:REASON_MAX]
+    if value in (Presence.ABSENT, Presence.WITHDRAWN) and not note:
+        raise DeliberationRefused(_("Précisez les circonstances de l'absence ou de l'abandon."))
+    before = {"presence": board.candidate.presence.value, "note": board.candidate.presence_note}
+    board.candidate.presence, board.candidate.presence_note = value, note
+    _decided(
+        chair,
+        deliberation,
+        "presence",
+        candidate_id,
+        0,
+        before,
+        {"presence": value.value, "note": note},
+    )
+
+
+def sign(*, member: JuryMember, user_agent: str = "") -> Signature:
+    """A present juror confirms the decisions on their own device; the last one locks."""
+    deliberation = _require_open(member)
+    session = member.session
+    if not member.present:
+        raise DeliberationRefused(_("Seuls les jurés présents signent le procès-verbal."))
+    missing = missing_decisions(member)
+    if missing:
+        raise DeliberationRefused(
+            _(
+                "Des décisions manquent encore (%(n)s) : le président doit les saisir avant "
+                "les signatures.",
+                n=missing,
+            )
+        )
+    signed = queries.signatures(deliberation)
+    if member.id in signed:
+        return signed[member.id]
+    digest = decisions_digest(queries.session_decision_rows(session))
+    signature = Signature(
+        deliberation_id=deliberation.id,
+        jury_member_id=member.id,
+        decisions_sha256=digest,
+        user_agent=(user_agent or "")[:300],
+    )
+    db.session.add(signature)
+    db.session.flush()
+    record_event(
+        action="minutes_signed",
+        actor=member,
+        session_id=session.id,
+        target_type="deliberation",
+        target_id=deliberation.id,
+        after={"digest": digest},
+    )
+    present = frozenset(m.id for m in queries.jurors(session) if m.present)
+    if all_signed(present, frozenset(signed) | {member.id}):
+        _lock(session, deliberation)
+    return signature
+
+
+def _lock(session, deliberation: Deliberation) -> None:
+    now = utcnow()
+    deliberation.locked_at = now
+    session.locked_at = now
+    session.closed_at = now
+    session.state = SessionState.CLOSED
+    db.session.flush()
+    record_event(
+        action="session_locked",
+        actor_kind=None,
+        session_id=session.id,
+        target_type="deliberation",
+        target_id=deliberation.id,
+    )
+
+
+def reopen(*, chair: JuryMember, reason: str) -> Deliberation:
+    """Reopen a locked record for a correction: audited, reasoned, needs new signatures."""
+    _require_chair(chair)
+    session = chair.session
+    reason = (reason or "").strip()[:REASON_MAX]
+    if session.locked_at is None:
+        raise DeliberationRefused(_("La délibération n'est pas verrouillée."))
+    if not reason:
+        raise DeliberationRefused(_("Indiquez le motif de la réouverture."))
+    previous = queries.current_round(session)
+    previous.superseded_at = utcnow()
+    deliberation = Deliberation(
+        session_id=session.id,
+        round=previous.round + 1,
+        opened_by_id=chair.id,
+        reopen_reason=reason,
+    )
+    db.session.add(deliberation)
+    session.locked_at = None
+    session.closed_at = None
+    session.state = SessionState.DELIBERATION
+    db.session.flush()
+    record_event(
+        action="deliberation_reopened",
+        actor=chair,
+        session_id=session.id,
+        target_type="deliberation",
+        target_id=deliberation.id,
+        before={"round": previous.round},
+        after={"round": deliberation.round, "reason": reason},
+    )
+    return deliberation
+
+
+def record_decision(*, chair: JuryMember, candidate_id: int, form) -> None:
+    """Dispatch one posted decision to the right level."""
+    level = form.level.data
+    subject = form.subject_id.data
+    outcome, reason = form.outcome.data or "", form.reason.data or ""
+    if level == "competency" and subject:
+        record_competency_decision(
+            chair=chair,
+            candidate_id=candidate_id,
+            competency_id=subject,
+            outcome=outcome,
+            reason=reason,
+        )
+    elif level == "ccp" and subject:
+        record_ccp_decision(
+            chair=chair, candidate_id=candidate_id, ccp_id=subject, outcome=outcome, reason=reason
+        )
+    elif level == "title":
+        record_title_decision(
+            chair=chair, candidate_id=candidate_id, outcome=outcome, reason=reason
+        )
+    elif level == "presence":
+        record_presence(chair=chair, candidate_id=candidate_id, presence=outcome, note=reason)
+    else:
+        raise DeliberationRefused(_("Décision invalide."))
+
+
+def missing_decisions(member: JuryMember) -> int:
+    """How many decisions are still to record for candidates who were not absent."""
+    return sum(
+        row.expected - row.decided
+        for row in queries.overview(member)
+        if row.candidate.presence != Presence.ABSENT
+    )
+
+
+def _outcome(enum_cls, value: str):
+    try:
+        return enum_cls(value)
+    except ValueError as error:
+        raise DeliberationRefused(_("Décision invalide.")) from error
+
+
+def _snapshot(decision) -> dict | None:
+    if decision is None:
+        return None
+    return {"outcome": decision.outcome.value, "reason": decision.reason}

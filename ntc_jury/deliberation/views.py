@@ -1,0 +1,181 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import chair_required, juror_required
+from ..core.vocabulary import SessionState
+from ..extensions import db
+from ..http import is_htmx
+from ..locking import allowed_when_locked
+from . import bp, operations, queries
+from .forms import DecisionForm, OpenForm, ReopenForm
+
+REVEALED = (SessionState.DELIBERATION, SessionState.CLOSED, SessionState.ARCHIVED)
+
+
+def _revealed_or_403() -> None:
+    # Independence: nobody sees another juror's ticks before the deliberation opens.
+    if current_user.session.state not in REVEALED:
+        abort(403)
+
+
+@bp.get("/")
+@juror_required
+def overview():
+    """Before opening: the readiness check; after: every candidate's decisions and signatures."""
+    session = current_user.session
+    if session.state not in REVEALED:
+        ready, candidates, members = queries.opening_readiness(current_user)
+        return render_template(
+            "deliberation/opening.html",
+            ready=ready,
+            candidates=candidates,
+            members=members,
+            form=OpenForm(),
+        )
+    return render_template("deliberation/overview.html", **_live_context())
+
+
+@bp.get("/etat")
+@juror_required
+def live_status():
+    """The live strip every juror's phone polls: progress, signatures, lock."""
+    _revealed_or_403()
+    return render_template("deliberation/_live_status.html", **_live_context())
+
+
+@bp.post("/ouvrir")
+@chair_required
+def open_deliberation():
+    """The chair opens the deliberation (all ticks revealed)."""
+    form = OpenForm()
+    try:
+        operations.open_deliberation(chair=current_user, acknowledge=bool(form.acknowledge.data))
+    except operations.DeliberationRefused as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return redirect(url_for("deliberation.overview"), code=303)
+    db.session.commit()
+    flash(
+        _("La délibération est ouverte : les grilles de tous les jurés sont visibles."), "success"
+    )
+    return redirect(url_for("deliberation.overview"), code=303)
+
+
+@bp.get("/candidats/<int:candidate_id>")
+@juror_required
+def candidate(candidate_id: int):
+    """Every juror's ticks side by side, disagreements first, suggestions and decisions."""
+    _revealed_or_403()
+    board = queries.candidate_board(current_user, candidate_id)
+    return render_template("deliberation/candidate.html", board=board, form=DecisionForm())
+
+
+@bp.get("/candidats/<int:candidate_id>/decisions")
+@juror_required
+def candidate_decisions(candidate_id: int):
+    """The decisions fragment members' phones poll while the chair records them."""
+    _revealed_or_403()
+    board = queries.candidate_board(current_user, candidate_id)
+    return render_template("deliberation/_decisions.html", board=board)
+
+
+@bp.post("/candidats/<int:candidate_id>/decision")
+@chair_required
+def decide(candidate_id: int):
+    """The chair records one decision (competency, CCP, title or presence)."""
+    form = DecisionForm()
+    try:
+        operations.record_decision(chair=current_user, candidate_id=candidate_id, form=form)
+    except operations.DeliberationRefused as refused:
+        db.session.rollback()
+        return _refused(refused, candidate_id)
+    db.session.commit()
+    if is_htmx():
+        board = queries.candidate_board(current_user, candidate_id)
+        return render_template("deliberation/_decisions.html", board=board, saved=True)
+    flash(_("Décision enregistrée."), "success")
+    return redirect(_back(candidate_id), code=303)
+
+
+@bp.post("/signer")
+@juror_required
+def sign():
+    """A present juror signs the decisions on their own phone."""
+    try:
+        operations.sign(member=current_user, user_agent=request.headers.get("User-Agent", ""))
+    except operations.DeliberationRefused as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return redirect(url_for("deliberation.overview"), code=303)
+    db.session.commit()
+    flash(_("Votre signature est enregistrée."), "success")
+    return redirect(url_for("deliberation.overview"), code=303)
+
+
+@bp.post("/rouvrir")
+@chair_required
+@allowed_when_locked
+def reopen():
+    """The chair reopens a signed record for a correction (reason required, audited)."""
+    form = ReopenForm()
+    try:
+        operations.reopen(chair=current_user, reason=form.reason.data or "")
+    except operations.DeliberationRefused as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return redirect(url_for("deliberation.overview"), code=303)
+    db.session.commit()
+    flash(
+        _("Délibération rouverte : les signatures devront être recueillies à nouveau."), "warning"
+    )
+    return redirect(url_for("deliberation.overview"), code=303)
+
+
+@bp.get("/candidats/<int:candidate_id>/synthese")
+@juror_required
+def summary_sheet(candidate_id: int):
+    """The candidate's fiche de synthèse: printable, readable offline once visited."""
+    _revealed_or_403()
+    board = queries.candidate_board(current_user, candidate_id)
+    return render_template(
+        "deliberation/summary_sheet.html", board=board, session=current_user.session
+    )
+
+
+@bp.get("/synthese")
+@juror_required
+def session_summary():
+    """All candidates × CCPs × title, with counts."""
+    _revealed_or_403()
+    return render_template(
+        "deliberation/session_summary.html", summary=queries.session_summary(current_user)
+    )
+
+
+def _live_context() -> dict:
+    session = current_user.session
+    current = queries.current_round(session)
+    return {
+        "session": session,
+        "round": current,
+        "rows": queries.overview(current_user),
+        "members": queries.jurors(session),
+        "signed": queries.signatures(current),
+        "missing": operations.missing_decisions(current_user),
+        "reopen_form": ReopenForm(),
+    }
+
+
+def _refused(refused, candidate_id: int):
+    status = 409 if refused.locked else 422
+    if is_htmx():
+        return render_template("deliberation/_refusal.html", message=refused.message), status
+    flash(refused.message, "error")
+    return redirect(_back(candidate_id), code=303)
+
+
+def _back(candidate_id: int) -> str:
+    anchor = request.form.get("anchor", "")
+    target = url_for("deliberation.candidate", candidate_id=candidate_id)
+    return f"{target}#{anchor}" if anchor.replace("-", "").isalnum() else target
