@@ -7,7 +7,7 @@ import os
 from flask import Flask
 
 from . import config as settings
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, compress, csrf, db, login_manager, migrate
 from .models.base import render_migration_item
 
 
@@ -38,18 +38,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         render_item=render_migration_item,
     )
     csrf.init_app(app)
+    compress.init_app(app)
     login_manager.init_app(app)
     from .i18n import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
 
-    from . import auth, centre, cli, deliberation, http, jury, main
+    from . import assets, auth, centre, cli, deliberation, http, jury, main, minutes, pwa
     from .auth import identity  # noqa: F401  (registers the user loader)
 
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = None
     http.init_app(app)
-    for blueprint in (main.bp, auth.bp, centre.bp, jury.bp, deliberation.bp):
+    assets.init_app(app)
+    blueprints = (main.bp, auth.bp, centre.bp, jury.bp, deliberation.bp, pwa.bp)
+    for blueprint in (*blueprints, minutes.bp, minutes.public_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     return app
@@ -69,6 +72,10 @@ def _finish_config(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config["SECURE_COOKIES"])
     app.config["SESSION_COOKIE_NAME"] = "ntc_session"
+    app.config["REMEMBER_COOKIE_NAME"] = "ntc_remember"
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # a juror's page stays open all day
 
 

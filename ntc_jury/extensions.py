@@ -4,6 +4,7 @@ import sqlite3
 
 from flask import has_request_context, request
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -18,6 +19,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# gzip/brotli for pages and assets: a juror's phone on exam-room wifi pays per byte.
+compress = Compress()
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -42,9 +45,10 @@ def _begin_sqlite(conn):
 
     A deferred transaction that reads, then writes after another writer committed, fails at
     once with SQLITE_BUSY instead of waiting; IMMEDIATE makes writers queue on busy_timeout.
-    Reads (GET) stay deferred so they never wait for a writer.
+    Reads (GET) and work outside requests (commands, tests) stay deferred, so a reader
+    never holds the write lock.
     """
     if conn.dialect.name != "sqlite":
         return
-    reading = has_request_context() and request.method in _READ_METHODS
-    conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    writing = has_request_context() and request.method not in _READ_METHODS
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

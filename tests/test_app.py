@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -66,13 +67,28 @@ def test_home_page_is_french_and_says_where_to_sign_in(client):
 
 
 def test_every_script_is_served_locally_and_htmx_is_vendored(client, app):
+    import re
+
     html = client.get("/").get_data(as_text=True)
-    assert "/static/vendor/htmx-2.0.11.min.js" in html
-    assert "http://" not in html.split("<body")[0].replace("http://www.w3.org", "")
-    assert "https://" not in html.split("<body")[0]
-    with client.get("/static/vendor/htmx-2.0.11.min.js") as response:
+    head = html.split("<body")[0]
+    assert "https://" not in head and "http://" not in head
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    htmx = [s for s in scripts if "htmx-2.0.11.min." in s]
+    assert htmx and htmx[0].startswith("/assets/vendor/")
+    with client.get(htmx[0], headers={"Accept-Encoding": "br, gzip"}) as response:
         assert response.status_code == 200
-        assert b"htmx" in response.data
+        assert response.headers["Content-Encoding"] == "br"
+        assert "immutable" in response.headers["Cache-Control"]
+        assert len(response.data) < 20_000  # compressed: about 16 KB instead of 52 KB
+    assert (Path(app.static_folder) / "vendor" / "htmx-2.0.11.min.js").exists()
+
+
+def test_a_changed_asset_gets_a_new_name(app):
+    from ntc_jury.assets import _fingerprints
+
+    names = _fingerprints(Path(app.static_folder))
+    assert names["css/app.css"].startswith("css/app.") and names["css/app.css"] != "css/app.css"
+    assert len(set(names.values())) == len(names)
 
 
 def test_no_inline_script_in_any_template(app):

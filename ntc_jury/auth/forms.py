@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
 from ..core.vocabulary import StaffRole
@@ -59,9 +59,10 @@ class StaffCreateForm(FlaskForm):
     )
     role = SelectField(
         _l("Rôle"),
+        # SelectChoice, not tuples: WTForms 3.3 deprecates tuples (an error under pytest).
         choices=[
-            (StaffRole.STAFF.value, _l("Personnel du centre")),
-            (StaffRole.ADMIN.value, _l("Administrateur")),
+            SelectChoice(StaffRole.STAFF.value, _l("Personnel du centre")),
+            SelectChoice(StaffRole.ADMIN.value, _l("Administrateur")),
         ],
     )
     password = _password_field(_l("Mot de passe initial"))

@@ -43,6 +43,13 @@ def juror_access_open(member: JuryMember, today: dt.date | None = None) -> bool:
     return first <= today <= last
 
 
+def juror_sign_in_lifetime(member: JuryMember) -> dt.timedelta:
+    """From now until the end of the link's last valid day."""
+    _first, last = juror_access_window(member)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    return max(end - utcnow(), dt.timedelta(minutes=1))
+
+
 class Anonymous(AnonymousUserMixin):
     kind = "anonymous"
 

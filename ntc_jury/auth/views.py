@@ -10,7 +10,7 @@ from ..locking import allowed_when_locked
 from ..models import StaffUser
 from . import bp, operations
 from .forms import PasswordResetForm, PinForm, StaffCreateForm, StaffSignInForm
-from .identity import juror_access_open
+from .identity import juror_access_open, juror_sign_in_lifetime
 
 
 def _after_sign_in_for(person):
@@ -80,7 +80,8 @@ def juror_link(token: str):
             status = 429 if refused.retry_after else 401
         else:
             db.session.commit()
-            login_user(member)
+            # The phone stays signed in after the app is closed, until the link expires.
+            login_user(member, remember=True, duration=juror_sign_in_lifetime(member))
             return redirect(url_for("jury.session_home"))
     elif form.is_submitted():
         status = 422
@@ -157,7 +158,9 @@ def change_own_password():
             user=current_user, password=form.password.data, actor=current_user
         )
         db.session.commit()
-        login_user(current_user)  # keep this device signed in with the new fingerprint
+        # Keep this device signed in with the new fingerprint. The real object, not the
+        # current_user proxy: Flask-Login stores what it is given as the current user.
+        login_user(current_user._get_current_object())
         flash(_("Votre mot de passe a été modifié."), "success")
         return redirect(url_for("centre.sessions"), code=303)
     status = 422 if form.is_submitted() else 200

@@ -3,6 +3,12 @@
 The same `apply_operation` serves the htmx request, the plain form POST and the offline
 outbox's batch endpoint. A replayed id gets the answer stored the first time; a refused
 operation is stored too, so its replay is refused the same way and never applied later.
+
+A tick is the hottest write of the exam day, so each operation costs few round trips: the
+operation id is claimed first (one INSERT that does nothing if the id exists, so no savepoint
+is needed for two requests racing with one id), then one SELECT gathers what the rules need
+(conflict declaration, grid completion, the value before), then the write, its audit event
+and the stored answer.
 """
 
 from __future__ import annotations
@@ -12,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 
 from ..audit.operations import record_event
 from ..core.referential import CandidatePlan, ReferentialDef
@@ -84,20 +89,9 @@ def apply_operation(
     *, member: JuryMember, op_id: str, kind: str, payload: dict, client_time: str = ""
 ) -> OperationOutcome:
     """Apply one juror operation at most once; flushes (the caller commits)."""
-    if not _is_uuid(op_id):
-        return OperationOutcome(str(op_id)[:36], "refused", _("Identifiant d'opération invalide."))
-    previous = _stored(op_id)
-    if previous is not None:
-        return _replay(previous, member)
-    try:
-        with db.session.begin_nested():
-            outcome = _apply_new(member, op_id, kind, payload, client_time)
-    except IntegrityError:
-        # The same id arrived twice at once: the other request stored it first.
-        previous = _stored(op_id)
-        if previous is None:
-            raise
-        return _replay(previous, member)
+    outcome = _apply_once(member, op_id, kind, payload, client_time)
+    if outcome.status == "applied":
+        member.last_sync_at = utcnow()
     return outcome
 
 
@@ -109,12 +103,12 @@ def apply_batch(*, member: JuryMember, items: list, pending=None) -> list[Operat
             outcomes.append(OperationOutcome("", "refused", _("Opération illisible.")))
             continue
         outcomes.append(
-            apply_operation(
-                member=member,
-                op_id=item.get("op_id"),
-                kind=str(item.get("kind", "")),
-                payload=item.get("payload"),
-                client_time=str(item.get("client_time", "")),
+            _apply_once(
+                member,
+                item.get("op_id"),
+                str(item.get("kind", "")),
+                item.get("payload"),
+                str(item.get("client_time", "")),
             )
         )
     if isinstance(pending, int) and not isinstance(pending, bool) and 0 <= pending < 1_000_000:
@@ -124,9 +118,15 @@ def apply_batch(*, member: JuryMember, items: list, pending=None) -> list[Operat
     return outcomes
 
 
-def _apply_new(member, op_id, kind, payload, client_time) -> OperationOutcome:
+def _apply_once(member, op_id, kind, payload, client_time) -> OperationOutcome:
+    if not _is_uuid(op_id):
+        return OperationOutcome(str(op_id)[:36], "refused", _("Identifiant d'opération invalide."))
     if not isinstance(payload, dict):
         payload = {}
+    claimed = _claim(member, op_id, kind, payload, client_time)
+    if claimed is None:
+        # Seen before (or being applied by a concurrent request, which we waited for).
+        return _replay(_stored(op_id), member)
     try:
         handler = _HANDLERS.get(kind)
         if handler is None:
@@ -134,15 +134,8 @@ def _apply_new(member, op_id, kind, payload, client_time) -> OperationOutcome:
         context = _context(member, payload, op_id)
         result = handler(context, payload) or {}
     except OperationRefused as refused:
-        _store(
-            member,
-            op_id,
-            kind,
-            payload,
-            client_time,
-            OperationStatus.REFUSED,
-            {"message": refused.message, "locked": refused.locked},
-        )
+        answer = {"message": refused.message, "locked": refused.locked}
+        _settle(claimed, OperationStatus.REFUSED, answer)
         return OperationOutcome(
             op_id,
             "refused",
@@ -150,15 +143,48 @@ def _apply_new(member, op_id, kind, payload, client_time) -> OperationOutcome:
             locked=refused.locked,
             candidate_id=_int(payload.get("candidate_id")),
         )
-    _store(member, op_id, kind, payload, client_time, OperationStatus.APPLIED, result)
-    member.last_sync_at = utcnow()
+    _settle(claimed, OperationStatus.APPLIED, result)
     return OperationOutcome(op_id, "applied", candidate_id=context.candidate.id, result=result)
 
 
-def _stored(op_id: str) -> AppliedOperation | None:
+def _claim(member, op_id, kind, payload, client_time) -> int | None:
+    """Record the operation id for this juror; None when the id is already recorded.
+
+    The unique op id makes a concurrent request with the same id wait for this transaction
+    (PostgreSQL) or for the write lock (SQLite), then find the id taken and replay its answer.
+    """
+    statement = (
+        _insert()(AppliedOperation)
+        .values(
+            op_id=op_id,
+            jury_member_id=member.id,
+            kind=str(kind)[:40],
+            payload=_bounded(payload),
+            status=OperationStatus.APPLIED,
+            result={},
+            client_time=str(client_time)[:40],
+            applied_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["op_id"])
+        .returning(AppliedOperation.id)
+    )
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def _settle(claimed: int, status: OperationStatus, result: dict) -> None:
+    """Store the answer a replay of the operation gets."""
+    db.session.execute(
+        update(AppliedOperation)
+        .where(AppliedOperation.id == claimed)
+        .values(status=status, result=result)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _stored(op_id: str) -> AppliedOperation:
     return db.session.execute(
         select(AppliedOperation).where(AppliedOperation.op_id == op_id)
-    ).scalar_one_or_none()
+    ).scalar_one()
 
 
 def _replay(previous: AppliedOperation, member: JuryMember) -> OperationOutcome:
@@ -183,28 +209,11 @@ def _replay(previous: AppliedOperation, member: JuryMember) -> OperationOutcome:
     )
 
 
-def _store(member, op_id, kind, payload, client_time, status, result) -> None:
-    db.session.add(
-        AppliedOperation(
-            op_id=op_id,
-            jury_member_id=member.id,
-            kind=str(kind)[:40],
-            payload=_bounded(payload),
-            status=status,
-            result=result,
-            client_time=str(client_time)[:40],
-        )
-    )
-    db.session.flush()
-
-
 def _context(member: JuryMember, payload: dict, op_id: str) -> _Context:
     candidate_id = _int(payload.get("candidate_id"))
     candidate = None
     if candidate_id is not None:
-        candidate = db.session.execute(
-            queries.candidates_query(member).where(Candidate.id == candidate_id)
-        ).scalar_one_or_none()
+        candidate = queries.candidate_in_session(member, candidate_id)
     if candidate is None:
         raise OperationRefused(_("Candidat inconnu dans votre session."))
     session = member.session
@@ -220,26 +229,62 @@ def _context(member: JuryMember, payload: dict, op_id: str) -> _Context:
     return _Context(member, candidate, ref, queries.candidate_plan(ref, member, candidate), op_id)
 
 
-def _require_scoring_open(ctx: _Context) -> ConflictDeclaration:
+@dataclass(frozen=True)
+class _Facts:
+    """What the rules need to know from the database, read in one statement."""
+
+    has_conflict: bool | None  # None: the juror has not declared anything yet
+    grid_done: bool = False
+    before: object = None  # the stored value the operation replaces, None when new
+
+
+def _facts(ctx: _Context, *, modality_id: int | None = None, before=None) -> _Facts:
+    """The juror's declaration, the grid's completion and the previous value, in one SELECT."""
+    mine = {"jury_member_id": ctx.member.id, "candidate_id": ctx.candidate.id}
+    columns = [
+        select(ConflictDeclaration.has_conflict).filter_by(**mine).scalar_subquery(),
+        exists().where(
+            GridCompletion.jury_member_id == ctx.member.id,
+            GridCompletion.candidate_id == ctx.candidate.id,
+            GridCompletion.modality_id == modality_id,
+        )
+        if modality_id is not None
+        else None,
+        before.scalar_subquery() if before is not None else None,
+    ]
+    labels = ("has_conflict", "grid_done", "before")
+    chosen = [c.label(name) for c, name in zip(columns, labels, strict=True) if c is not None]
+    row = db.session.execute(select(*chosen)).one()._mapping
+    has_conflict = row["has_conflict"]
+    return _Facts(
+        has_conflict=None if has_conflict is None else bool(has_conflict),
+        grid_done=bool(row.get("grid_done", False)),
+        before=row.get("before"),
+    )
+
+
+def _require_scoring_open(ctx: _Context, facts: _Facts) -> None:
     """Ticks and grids: the juror is cleared for this candidate, who can still be scored."""
     if ctx.member.session.state not in (SessionState.PLANNED, SessionState.IN_PROGRESS):
         raise OperationRefused(
             _("La délibération est ouverte : les grilles ne peuvent plus être modifiées."),
             locked=True,
         )
-    declaration = _declaration(ctx)
-    if declaration is None:
+    _require_cleared(facts)
+    if ctx.candidate.presence == Presence.ABSENT:
+        raise OperationRefused(_("Ce candidat est absent : il ne peut pas être évalué."))
+
+
+def _require_cleared(facts: _Facts) -> None:
+    if facts.has_conflict is None:
         raise OperationRefused(_("Confirmez d'abord que vous n'avez aucun lien avec ce candidat."))
-    if declaration.has_conflict:
+    if facts.has_conflict:
         raise OperationRefused(
             _(
                 "Vous avez déclaré un lien avec ce candidat : vous ne participez pas à son "
                 "évaluation."
             )
         )
-    if ctx.candidate.presence == Presence.ABSENT:
-        raise OperationRefused(_("Ce candidat est absent : il ne peut pas être évalué."))
-    return declaration
 
 
 def _declaration(ctx: _Context) -> ConflictDeclaration | None:
@@ -251,114 +296,121 @@ def _declaration(ctx: _Context) -> ConflictDeclaration | None:
     ).scalar_one_or_none()
 
 
-def _modality(ctx: _Context, payload: dict):
+def _modality_or_none(ctx: _Context, payload: dict):
     code = payload.get("modality")
     modality = ctx.ref.modality(code) if isinstance(code, str) else None
     if modality is None or code not in ctx.plan.grids:
+        return None
+    return modality
+
+
+def _require_modality(modality):
+    if modality is None:
         raise OperationRefused(_("Modalité inconnue pour ce candidat."))
     return modality
 
 
-def _grid_open(ctx: _Context, modality_id: int) -> None:
-    done = db.session.execute(
-        select(GridCompletion.id).where(
-            GridCompletion.jury_member_id == ctx.member.id,
-            GridCompletion.candidate_id == ctx.candidate.id,
-            GridCompletion.modality_id == modality_id,
-        )
-    ).first()
-    if done:
-        raise OperationRefused(_("Grille terminée : rouvrez-la pour la modifier."))
-
-
 def _apply_mark(ctx: _Context, payload: dict) -> dict:
-    _require_scoring_open(ctx)
-    modality = _modality(ctx, payload)
+    modality = _modality_or_none(ctx, payload)
     criterion_id = _int(payload.get("criterion_id"))
-    if criterion_id is None or not ctx.plan.criterion_in_grid(criterion_id, modality.code):
-        raise OperationRefused(_("Ce critère n'est pas évalué dans cette modalité."))
-    observed = _bool(payload.get("observed"))
-    _grid_open(ctx, modality.id)
+    in_grid = (
+        modality is not None
+        and criterion_id is not None
+        and ctx.plan.criterion_in_grid(criterion_id, modality.code)
+    )
     key = {
         "jury_member_id": ctx.member.id,
         "candidate_id": ctx.candidate.id,
         "criterion_id": criterion_id,
-        "modality_id": modality.id,
+        "modality_id": modality.id if modality else None,
     }
-    before = db.session.execute(select(Mark.observed).filter_by(**key)).scalar_one_or_none()
+    facts = _facts(
+        ctx,
+        modality_id=key["modality_id"],
+        before=select(Mark.observed).filter_by(**key) if in_grid else None,
+    )
+    _require_scoring_open(ctx, facts)
+    _require_modality(modality)
+    if not in_grid:
+        raise OperationRefused(_("Ce critère n'est pas évalué dans cette modalité."))
+    observed = _bool(payload.get("observed"))
+    if facts.grid_done:
+        raise OperationRefused(_("Grille terminée : rouvrez-la pour la modifier."))
     _upsert(Mark, key, {"observed": observed, "updated_at": utcnow()})
+    before = facts.before
     _audit(
         ctx,
         "mark_recorded",
         "criterion",
         criterion_id,
-        None if before is None else {"observed": before, "modality": modality.code},
+        None if before is None else {"observed": bool(before), "modality": modality.code},
         {"observed": observed, "modality": modality.code},
     )
     return {"criterion_id": criterion_id, "modality": modality.code, "observed": observed}
 
 
 def _apply_transversal(ctx: _Context, payload: dict) -> dict:
-    _require_scoring_open(ctx)
     transversal = ctx.ref.transversal(_int(payload.get("transversal_id")) or 0)
     competency_id = _int(payload.get("competency_id"))
     graded = {c.id for c in ctx.plan.competencies}
-    if (
-        transversal is None
-        or competency_id not in graded
-        or (competency_id not in transversal.competency_ids)
-    ):
+    carried = (
+        transversal is not None
+        and competency_id in graded
+        and competency_id in transversal.competency_ids
+    )
+    key = {
+        "jury_member_id": ctx.member.id,
+        "candidate_id": ctx.candidate.id,
+        "transversal_id": transversal.id if transversal else None,
+        "competency_id": competency_id,
+    }
+    facts = _facts(
+        ctx, before=select(TransversalMark.observed).filter_by(**key) if carried else None
+    )
+    _require_scoring_open(ctx, facts)
+    if not carried:
         raise OperationRefused(
             _("Cette compétence transversale n'est pas évaluée au travers de cette compétence.")
         )
     observed = _bool(payload.get("observed"))
-    key = {
-        "jury_member_id": ctx.member.id,
-        "candidate_id": ctx.candidate.id,
-        "transversal_id": transversal.id,
-        "competency_id": competency_id,
-    }
-    before = db.session.execute(
-        select(TransversalMark.observed).filter_by(**key)
-    ).scalar_one_or_none()
     _upsert(TransversalMark, key, {"observed": observed, "updated_at": utcnow()})
+    before = facts.before
     _audit(
         ctx,
         "transversal_recorded",
         "transversal",
         transversal.id,
-        None if before is None else {"observed": before, "competency_id": competency_id},
+        None if before is None else {"observed": bool(before), "competency_id": competency_id},
         {"observed": observed, "competency_id": competency_id},
     )
     return {"transversal_id": transversal.id, "competency_id": competency_id, "observed": observed}
 
 
 def _apply_grid(ctx: _Context, payload: dict) -> dict:
-    _require_scoring_open(ctx)
-    modality = _modality(ctx, payload)
+    modality = _modality_or_none(ctx, payload)
+    facts = _facts(ctx, modality_id=modality.id if modality else None)
+    _require_scoring_open(ctx, facts)
+    _require_modality(modality)
     completed = _bool(payload.get("completed"))
-    row = db.session.execute(
-        select(GridCompletion).where(
-            GridCompletion.jury_member_id == ctx.member.id,
-            GridCompletion.candidate_id == ctx.candidate.id,
-            GridCompletion.modality_id == modality.id,
+    key = {
+        "jury_member_id": ctx.member.id,
+        "candidate_id": ctx.candidate.id,
+        "modality_id": modality.id,
+    }
+    if completed and not facts.grid_done:
+        db.session.execute(_insert()(GridCompletion).values(**key, completed_at=utcnow()))
+    elif not completed and facts.grid_done:
+        db.session.execute(
+            delete(GridCompletion)
+            .filter_by(**key)
+            .execution_options(synchronize_session=False)
         )
-    ).scalar_one_or_none()
-    if completed and row is None:
-        db.session.add(
-            GridCompletion(
-                jury_member_id=ctx.member.id, candidate_id=ctx.candidate.id, modality_id=modality.id
-            )
-        )
-    elif not completed and row is not None:
-        db.session.delete(row)
-    db.session.flush()
     _audit(
         ctx,
         "grid_completed" if completed else "grid_reopened",
         "modality",
         modality.code,
-        {"completed": row is not None},
+        {"completed": facts.grid_done},
         {"completed": completed},
     )
     return {"modality": modality.code, "completed": completed}
@@ -371,16 +423,7 @@ def _apply_observation(ctx: _Context, payload: dict) -> dict:
         SessionState.DELIBERATION,
     ):
         raise OperationRefused(_("Les observations ne sont plus modifiables."), locked=True)
-    declaration = _declaration(ctx)
-    if declaration is None or declaration.has_conflict:
-        raise OperationRefused(
-            _("Confirmez d'abord que vous n'avez aucun lien avec ce candidat.")
-            if declaration is None
-            else _(
-                "Vous avez déclaré un lien avec ce candidat : vous ne participez pas à son "
-                "évaluation."
-            )
-        )
+    _require_cleared(_facts(ctx))
     text = payload.get("text")
     if not isinstance(text, str):
         raise OperationRefused(_("Observation invalide."))
@@ -475,10 +518,14 @@ def _audit(ctx: _Context, action, target_type, target_id, before, after) -> None
     )
 
 
+def _insert():
+    """The INSERT construct of the session's database (both have ON CONFLICT)."""
+    return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def _upsert(model, key: dict, values: dict) -> None:
     """Insert or update one row by its unique key in one statement (both databases)."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(model).values(**key, **values)
+    statement = _insert()(model).values(**key, **values)
     db.session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
 
 

@@ -32,6 +32,11 @@ class CandidatePage:
             and self.member.session.state.value in ("planned", "in_progress")
         )
 
+    @property
+    def tick_keys(self) -> list[str]:
+        """This juror's observed ticks as "criterion:modality" (the outbox's digest input)."""
+        return sorted(f"{criterion}:{modality}" for criterion, modality in self.state.ticks)
+
     def grid_done(self, modality: str) -> bool:
         return modality in self.state.completed
 

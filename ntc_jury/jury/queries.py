@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask import abort
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.referential import CandidatePlan, ReferentialDef, plan_for
 from ..core.vocabulary import Route
@@ -79,7 +79,8 @@ def candidates_query(member: JuryMember):
     return (
         select(Candidate)
         .where(Candidate.session_id == member.session_id)
-        .options(selectinload(Candidate.held_ccps).selectinload(HeldCcp.ccp))
+        # The CCP rides on the held-CCP query: one statement whether or not any are held.
+        .options(selectinload(Candidate.held_ccps).joinedload(HeldCcp.ccp))
     )
 
 
@@ -124,11 +125,22 @@ def session_home_rows(member: JuryMember) -> list[CandidateRow]:
     ]
 
 
+def candidate_in_session(member: JuryMember, candidate_id: int) -> Candidate | None:
+    """A candidate of the juror's own session with its held CCPs, in one statement."""
+    return (
+        db.session.execute(
+            select(Candidate)
+            .where(Candidate.id == candidate_id, Candidate.session_id == member.session_id)
+            .options(joinedload(Candidate.held_ccps).joinedload(HeldCcp.ccp))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+
+
 def candidate_or_404(member: JuryMember, candidate_id: int) -> Candidate:
     """A candidate of the juror's own session; any other id is a 404."""
-    candidate = db.session.execute(
-        candidates_query(member).where(Candidate.id == candidate_id)
-    ).scalar_one_or_none()
+    candidate = candidate_in_session(member, candidate_id)
     if candidate is None:
         abort(404)
     return candidate
@@ -169,13 +181,14 @@ def juror_state(
         else:
             competency_notes[note.competency_id] = note.text
     transversals = frozenset(
-        db.session.execute(
+        (transversal_id, competency_id)
+        for transversal_id, competency_id in db.session.execute(
             select(TransversalMark.transversal_id, TransversalMark.competency_id).where(
                 TransversalMark.jury_member_id == member.id,
                 TransversalMark.candidate_id == candidate.id,
                 TransversalMark.observed.is_(True),
             )
-        ).tuples()
+        )
     )
     conflict = db.session.execute(
         select(ConflictDeclaration).where(
@@ -196,3 +209,12 @@ def candidate_slots(candidate: Candidate) -> dict[int, ScheduleSlot]:
             select(ScheduleSlot).where(ScheduleSlot.candidate_id == candidate.id)
         ).scalars()
     }
+
+
+def tick_digest(member: JuryMember, candidate: Candidate) -> dict:
+    """Count and SHA-256 of this juror's observed ticks, as the device computes them."""
+    import hashlib
+
+    ref = session_referential(member)
+    keys = sorted(f"{c}:{m}" for c, m in juror_state(member, candidate, ref).ticks)
+    return {"count": len(keys), "sha256": hashlib.sha256("\n".join(keys).encode()).hexdigest()}

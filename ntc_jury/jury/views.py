@@ -81,6 +81,14 @@ def batch():
     return jsonify(results=[r.as_json() for r in results])
 
 
+@bp.get("/candidats/<int:candidate_id>/empreinte")
+@juror_required
+def digest(candidate_id: int):
+    """Count and hash of this juror's ticks: the device compares it with its own."""
+    candidate = queries.candidate_or_404(current_user, candidate_id)
+    return jsonify(queries.tick_digest(current_user, candidate))
+
+
 def _saved_message() -> str:
     from flask_babel import gettext as _
 

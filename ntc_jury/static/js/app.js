@@ -40,3 +40,37 @@
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+document.documentElement.classList.add("js");
+
+// The service worker: offline pages, and a "Mettre à jour" banner instead of silent updates.
+if ("serviceWorker" in navigator) {
+  window.addEventListener("load", function () {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+      var banner = document.getElementById("update-banner");
+      function offer() {
+        if (registration.waiting && navigator.serviceWorker.controller && banner) banner.hidden = false;
+      }
+      offer();
+      registration.addEventListener("updatefound", function () {
+        var worker = registration.installing;
+        if (worker) worker.addEventListener("statechange", function () { if (worker.state === "installed") offer(); });
+      });
+      document.addEventListener("click", function (event) {
+        if (event.target.closest("[data-update-app]") && registration.waiting) {
+          registration.waiting.postMessage({ type: "SKIP_WAITING" });
+        }
+      });
+    });
+    var reloading = false;
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      // Only a juror-approved update reloads: the first install takes control silently.
+      if (reloading || !document.documentElement.hasAttribute("data-updating")) return;
+      reloading = true;
+      location.reload();
+    });
+    document.addEventListener("click", function (event) {
+      if (event.target.closest("[data-update-app]")) document.documentElement.setAttribute("data-updating", "true");
+    });
+  });
+}

@@ -1,0 +1,66 @@
+from flask import jsonify, make_response, render_template, url_for
+from flask_babel import gettext as _
+
+from ..access import public
+from ..assets import asset_url, assets_version, shell_assets
+from . import bp
+
+
+@bp.get("/manifest.webmanifest")
+@public
+def manifest():
+    """The web app manifest: installable, opens on the juror's session."""
+    icons = [
+        {"src": asset_url(f"icons/icon-{size}.png"), "sizes": f"{size}x{size}",
+         "type": "image/png", "purpose": "any"}
+        for size in (192, 512)
+    ] + [
+        {"src": asset_url(f"icons/icon-maskable-{size}.png"), "sizes": f"{size}x{size}",
+         "type": "image/png", "purpose": "maskable"}
+        for size in (192, 512)
+    ]
+    response = jsonify(
+        {
+            "name": _("NTC Jury — jury du titre professionnel"),
+            "short_name": _("NTC Jury"),
+            "description": _("Grilles d'observation et délibération du jury, même sans réseau."),
+            "lang": "fr",
+            "dir": "ltr",
+            "id": "/jury/",
+            "start_url": url_for("jury.session_home"),
+            "scope": "/",
+            "display": "standalone",
+            "orientation": "portrait",
+            "theme_color": "#1d4e89",
+            "background_color": "#f3f5f8",
+            "icons": icons,
+        }
+    )
+    response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/sw.js")
+@public
+def service_worker():
+    """The service worker, at the root so its scope is the whole app."""
+    body = render_template(
+        "pwa/sw.js",
+        version=assets_version(),
+        shell=[*shell_assets(), url_for("pwa.offline")],
+        offline_url=url_for("pwa.offline"),
+    )
+    response = make_response(body)
+    response.mimetype = "text/javascript"
+    # Browsers must always revalidate the worker itself, or updates would stall.
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/hors-ligne")
+@public
+def offline():
+    """Shown when a page was never visited and the network is gone."""
+    return render_template("pwa/offline.html")

@@ -1,0 +1,428 @@
+// The outbox: every juror write (tick, untick, grid completion, observation, conflict
+// declaration) goes through here. It applies the change on screen at once, stores the
+// operation (UUID, kind, payload, time) in IndexedDB, sends it, and deletes it only when
+// the server acknowledges it. Offline or on error it retries with backoff, in order, also
+// after a reload or a closed tab. Acknowledged operations stay in a journal until the
+// cached copies of the candidate's pages have been refreshed, so a page reloaded from the
+// offline cache always shows everything this device recorded.
+(function () {
+  "use strict";
+  var body = document.body;
+  var juror = body.getAttribute("data-juror-id");
+  if (!juror || !window.idbKeyval) return;
+  var idb = window.idbKeyval;
+  var outbox = idb.createStore("ntc-outbox", "operations");
+  var journal = idb.createStore("ntc-journal", "operations");
+  var csrf = JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
+  var endpoint = body.getAttribute("data-outbox-url");
+  var digestTemplate = body.getAttribute("data-digest-url");
+  var statusBox = document.getElementById("sync-status");
+  var words = readWords();
+  var sending = false;
+  var backoff = 1000;
+  var timer = null;
+  var authLost = false;
+  var counter = Number(sessionStorage.getItem("ntc-seq") || 0);
+  var refused = [];
+  // Operations that this document shows beyond its server-rendered state, in order.
+  var docOps = [];
+
+  function readWords() {
+    var out = {};
+    document.querySelectorAll("template[data-word]").forEach(function (t) {
+      out[t.getAttribute("data-word")] = t.innerHTML.trim();
+    });
+    return out;
+  }
+
+  function nextKey() {
+    counter += 1;
+    sessionStorage.setItem("ntc-seq", String(counter));
+    // Sortable: time first, then a per-tab counter, then randomness against tab collisions.
+    return String(Date.now()).padStart(15, "0") + "-" + String(counter).padStart(8, "0") + "-" +
+      Math.random().toString(36).slice(2, 8);
+  }
+
+  function mine(entries) {
+    return entries
+      .filter(function (e) { return e[1] && String(e[1].juror) === juror; })
+      .sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
+  }
+
+  function pendingEntries() { return idb.entries(outbox).then(mine); }
+  function journalEntries() { return idb.entries(journal).then(mine); }
+
+  // ---- applying an operation on screen -------------------------------------------------
+  function subjectId(op) {
+    var p = op.payload;
+    if (op.kind === "mark") return "crit-" + p.modality + "-" + p.criterion_id;
+    if (op.kind === "transversal") return "tr-" + p.transversal_id + "-" + p.competency_id;
+    if (op.kind === "grid") return "grid-" + p.modality;
+    if (op.kind === "observation") return "obs-" + (p.phase_id ? "phase-" + p.phase_id : "competency-" + p.competency_id);
+    return "conflict";
+  }
+
+  function truthy(v) { return v === true || v === "1" || v === "true" || v === "on"; }
+
+  function applyOnScreen(op, state) {
+    var id = subjectId(op);
+    var p = op.payload;
+    if (op.kind === "mark" || op.kind === "transversal") {
+      var item = document.getElementById(id);
+      if (!item) return;
+      var on = truthy(p.observed);
+      var button = item.querySelector("button.tick");
+      if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
+      var input = item.querySelector("input[name=observed]");
+      if (input) input.value = on ? "0" : "1";
+      item.setAttribute("data-state", state);
+    } else if (op.kind === "grid") {
+      var grid = document.getElementById(id);
+      if (!grid) return;
+      var done = truthy(p.completed);
+      grid.classList.toggle("finished", done);
+      grid.setAttribute("data-state", state);
+      var flag = grid.querySelector("input[name=completed]");
+      if (flag) flag.value = done ? "0" : "1";
+      var gridButton = grid.querySelector("button");
+      if (gridButton) gridButton.textContent = done ? gridButton.getAttribute("data-reopen") : gridButton.getAttribute("data-complete");
+      document.querySelectorAll("[data-grid='" + p.modality + "'] button.tick").forEach(function (b) {
+        b.disabled = done || b.hasAttribute("data-locked");
+      });
+    } else if (op.kind === "observation") {
+      var area = document.getElementById(id);
+      if (area && document.activeElement !== area) area.value = p.text;
+      var status = document.getElementById(id + "-status");
+      if (status) {
+        status.setAttribute("data-state", state);
+        status.textContent = state === "saved" ? words.noteSaved : state === "error" ? status.textContent : words.notePending;
+      }
+    } else if (op.kind === "conflict") {
+      var box = document.getElementById("conflict");
+      if (box) box.setAttribute("data-state", state);
+    }
+  }
+
+  function candidateOnPage() { return body.getAttribute("data-candidate-id"); }
+
+  // Everything this device recorded and the page might not show yet (cached copy).
+  // Only this page's candidate: element ids (crit-MSP-12) repeat from candidate to candidate.
+  function replayStoredOperations() {
+    var candidate = candidateOnPage();
+    if (!candidate) return Promise.resolve();
+    var here = function (e) { return e[1].candidate === candidate; };
+    return Promise.all([journalEntries(), pendingEntries()]).then(function (lists) {
+      lists[0].filter(here).forEach(function (e) { docOps.push(e[1]); applyOnScreen(e[1], "saved"); });
+      lists[1].filter(here).forEach(function (e) { docOps.push(e[1]); applyOnScreen(e[1], "pending"); });
+    });
+  }
+
+  // ---- recording -----------------------------------------------------------------------
+  function record(kind, payload) {
+    var op = {
+      op_id: window.ntcNewOperationId(),
+      kind: kind,
+      payload: payload,
+      client_time: new Date().toISOString(),
+      juror: juror,
+      candidate: String(payload.candidate_id)
+    };
+    var key = nextKey();
+    docOps.push(op);
+    applyOnScreen(op, "pending");
+    return idb.set(key, op, outbox).then(function () {
+      showStatus();
+      flushSoon(0);
+      return op;
+    });
+  }
+
+  function payloadOf(form) {
+    var data = new FormData(form);
+    var payload = { candidate_id: Number(form.getAttribute("data-candidate")) };
+    data.forEach(function (value, name) {
+      if (["csrf_token", "op_id", "kind", "next"].indexOf(name) === -1) payload[name] = value;
+    });
+    return payload;
+  }
+
+  // Capture phase: the outbox sees the submit before htmx or the browser does.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-operation]");
+    if (!form) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    var kind = form.querySelector("input[name=kind]").value;
+    var payload = payloadOf(form);
+    record(kind, payload).then(function () {
+      if (kind === "conflict") {
+        // The page's content depends on the declaration: show it once the server has it.
+        whenSynced().then(function () { location.reload(); });
+      }
+    });
+  }, true);
+
+  // Observations are saved as the juror types (last text wins on the server). Each keystroke
+  // is kept synchronously as a draft, so a reload inside the debounce window loses nothing.
+  var typingTimers = {};
+  function draftKey(area) { return "draft:" + juror + ":" + area.form.getAttribute("data-candidate") + ":" + area.id; }
+  function saveTyped(area) {
+    clearTimeout(typingTimers[area.id]);
+    delete typingTimers[area.id];
+    localStorage.removeItem(draftKey(area));
+    return record("observation", payloadOf(area.form));
+  }
+  document.addEventListener("input", function (event) {
+    var area = event.target.closest("textarea[data-observation]");
+    if (!area) return;
+    localStorage.setItem(draftKey(area), JSON.stringify({ payload: payloadOf(area.form) }));
+    var status = document.getElementById(area.id + "-status");
+    if (status) { status.setAttribute("data-state", "pending"); status.textContent = words.notePending; }
+    clearTimeout(typingTimers[area.id]);
+    typingTimers[area.id] = setTimeout(function () { saveTyped(area); }, 600);
+  });
+  window.addEventListener("pagehide", function () {
+    document.querySelectorAll("textarea[data-observation]").forEach(function (area) {
+      if (typingTimers[area.id]) saveTyped(area);
+    });
+  });
+  // Drafts left by a page closed mid-typing become operations now.
+  function recordDrafts() {
+    var prefix = "draft:" + juror + ":";
+    var keys = Object.keys(localStorage).filter(function (k) { return k.indexOf(prefix) === 0; });
+    return keys.reduce(function (chain, key) {
+      return chain.then(function () {
+        var draft = JSON.parse(localStorage.getItem(key) || "null");
+        localStorage.removeItem(key);
+        if (draft && draft.payload) return record("observation", draft.payload);
+      });
+    }, Promise.resolve());
+  }
+
+  // ---- sending -------------------------------------------------------------------------
+  function flushSoon(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(flush, delay);
+  }
+
+  function post(operations, pending) {
+    return fetch(endpoint, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify({ operations: operations, pending: pending })
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (response.status === 401 || response.status === 403 || type.indexOf("application/json") === -1) {
+        authLost = true;
+        throw new Error("signed out");
+      }
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      authLost = false;
+      return response.json();
+    });
+  }
+
+  function flush() {
+    if (sending) return Promise.resolve();
+    sending = true;
+    var touched = {};
+    var loop = function () {
+      return pendingEntries().then(function (entries) {
+        var batch = entries.slice(0, 100);
+        if (!batch.length) return post([], 0).then(function () { return null; });
+        return post(batch.map(function (e) {
+          var op = e[1];
+          return { op_id: op.op_id, kind: op.kind, payload: op.payload, client_time: op.client_time };
+        }), entries.length).then(function (answer) {
+          var byId = {};
+          answer.results.forEach(function (r) { byId[r.op_id] = r; });
+          var work = batch.map(function (e) {
+            var result = byId[e[1].op_id];
+            if (!result) return Promise.resolve();
+            touched[e[1].candidate] = true;
+            if (result.status === "refused") {
+              refused.push({ op: e[1], message: result.message });
+              return idb.del(e[0], outbox).then(function () { revert(e[1], result.message); });
+            }
+            if (e[1].candidate === candidateOnPage()) applyOnScreen(e[1], "saved");
+            return idb.set(e[0], e[1], journal).then(function () { return idb.del(e[0], outbox); });
+          });
+          return Promise.all(work).then(loop);
+        });
+      });
+    };
+    return loop().then(function () {
+      backoff = 1000;
+      body.setAttribute("data-online", "true");
+      return refreshCachedPages(Object.keys(touched)).then(checkDigest);
+    }).catch(function () {
+      body.setAttribute("data-online", "false");
+      flushSoon(backoff);
+      backoff = Math.min(backoff * 2, 30000);
+    }).then(function () {
+      sending = false;
+      showStatus();
+    });
+  }
+
+  function revert(op, message) {
+    var item = op.candidate === candidateOnPage() ? document.getElementById(subjectId(op)) : null;
+    if (item) item.setAttribute("data-state", "error");
+    var list = document.getElementById("refused-operations");
+    if (list) {
+      var li = document.createElement("li");
+      li.textContent = message;
+      list.appendChild(li);
+      var box = document.getElementById("refused-box");
+      if (box) box.hidden = false;
+    }
+  }
+
+  function whenSynced() {
+    return new Promise(function (resolve) {
+      var check = function () {
+        pendingEntries().then(function (e) { if (!e.length) resolve(); else setTimeout(check, 300); });
+      };
+      check();
+    });
+  }
+
+  // Refresh the offline copies of the candidate's pages, then forget the journal up to now.
+  function refreshCachedPages(candidates) {
+    if (!candidates.length || !window.caches) return Promise.resolve();
+    return journalEntries().then(function (entries) {
+      var upTo = entries.length ? entries[entries.length - 1][0] : null;
+      return caches.open("ntc-pages").then(function (cache) {
+        return cache.keys().then(function (requests) {
+          var urls = requests.map(function (r) { return r.url; }).filter(function (url) {
+            var path = new URL(url).pathname;
+            return path === "/jury/" || candidates.some(function (c) { return path.indexOf("/jury/candidats/" + c) === 0 || path.indexOf("/jury/deliberation/candidats/" + c) === 0; });
+          });
+          return Promise.all(urls.map(function (url) {
+            return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+              if (!r.ok) throw new Error("refresh failed");
+            });
+          }));
+        });
+      }).then(function () {
+        if (upTo === null) return;
+        return Promise.all(entries.filter(function (e) {
+          return e[0] <= upTo && candidates.indexOf(e[1].candidate) !== -1;
+        }).map(function (e) { return idb.del(e[0], journal); }));
+      });
+    }).catch(function () { /* kept in the journal: refreshed on the next sync */ });
+  }
+
+  // ---- the sync ledger -------------------------------------------------------------------
+  function showStatus() {
+    if (!statusBox) return;
+    pendingEntries().then(function (entries) {
+      var state, text;
+      if (authLost) { state = "error"; text = words.signedOut; }
+      else if (!navigator.onLine || body.getAttribute("data-online") === "false") {
+        state = "offline";
+        text = entries.length ? words.offlinePending.replace("%n", entries.length) : words.offline;
+      } else if (entries.length) { state = "pending"; text = words.pending.replace("%n", entries.length); }
+      else { state = "saved"; text = words.saved; }
+      statusBox.setAttribute("data-state", state);
+      statusBox.setAttribute("data-pending", String(entries.length));
+      statusBox.textContent = text;
+    });
+  }
+
+  function sha256(text) {
+    return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then(function (buf) {
+      return Array.prototype.map.call(new Uint8Array(buf), function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    });
+  }
+
+  // The device's view of this juror's ticks for the candidate: the state the page was
+  // rendered with, then every operation this document knows of, in order.
+  function deviceTicks(candidate) {
+    var holder = document.querySelector("[data-juror-ticks]");
+    var ticks = {};
+    JSON.parse(holder.getAttribute("data-juror-ticks")).forEach(function (t) { ticks[t] = true; });
+    docOps.forEach(function (op) {
+      if (op.kind !== "mark" || op.candidate !== candidate) return;
+      var key = op.payload.criterion_id + ":" + op.payload.modality;
+      if (truthy(op.payload.observed)) ticks[key] = true; else delete ticks[key];
+    });
+    return Promise.resolve(Object.keys(ticks).sort());
+  }
+
+  function checkDigest() {
+    var candidate = candidateOnPage();
+    var box = document.getElementById("ledger-status");
+    if (!candidate || !box || !digestTemplate || !document.querySelector("[data-juror-ticks]")) return Promise.resolve();
+    return pendingEntries().then(function (pending) {
+      if (pending.some(function (e) { return e[1].candidate === candidate; })) return;
+      return Promise.all([
+        deviceTicks(candidate).then(function (keys) { return sha256(keys.join("\n")).then(function (h) { return { count: keys.length, sha256: h }; }); }),
+        fetch(digestTemplate.replace("0", candidate), { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) { return r.json(); })
+      ]).then(function (both) {
+        var agree = both[0].sha256 === both[1].sha256 && both[0].count === both[1].count;
+        box.setAttribute("data-agree", agree ? "true" : "false");
+        box.textContent = (agree ? words.digestAgree : words.digestDiffer).replace("%n", both[1].count);
+      });
+    }).catch(function () { /* offline: compared on the next sync */ });
+  }
+
+  // ---- signing out wipes this juror's traces on the phone ---------------------------------
+  document.addEventListener("submit", function (event) {
+    if (event.target.id !== "sign-out-form" || event.target.getAttribute("data-confirmed")) return;
+    event.preventDefault();
+    var form = event.target;
+    flush().then(pendingEntries).then(function (entries) {
+      if (entries.length && !window.confirm(words.signOutPending.replace("%n", entries.length))) return;
+      return wipe().then(function () {
+        form.setAttribute("data-confirmed", "true");
+        form.submit();
+      });
+    });
+  }, true);
+
+  function wipe() {
+    var drop = function (store) {
+      return idb.entries(store).then(function (entries) {
+        return Promise.all(mine(entries).map(function (e) { return idb.del(e[0], store); }));
+      });
+    };
+    Object.keys(localStorage).forEach(function (k) {
+      if (k.indexOf("timer:" + juror + ":") === 0 || k.indexOf("draft:" + juror + ":") === 0) localStorage.removeItem(k);
+    });
+    return Promise.all([drop(outbox), drop(journal), window.caches ? caches.delete("ntc-pages") : null]);
+  }
+
+  // Another juror signed in on this phone: their predecessor's cached pages must go.
+  function forgetOtherJurorsPages() {
+    var previous = localStorage.getItem("ntc-juror");
+    localStorage.setItem("ntc-juror", juror);
+    if (previous && previous !== juror && window.caches) return caches.delete("ntc-pages");
+    return Promise.resolve();
+  }
+
+  // ---- prefetch: the pages a juror will need offline -------------------------------------
+  function prefetch() {
+    if (!navigator.onLine || !window.caches) return;
+    var links = Array.prototype.map.call(document.querySelectorAll("a[data-prefetch]"), function (a) { return a.href; });
+    var next = function () {
+      var url = links.shift();
+      if (!url) return;
+      fetch(url, { credentials: "same-origin" }).catch(function () {}).then(next);
+    };
+    next(); next();
+  }
+
+  window.addEventListener("online", function () { body.setAttribute("data-online", "true"); showStatus(); flushSoon(0); });
+  window.addEventListener("offline", function () { body.setAttribute("data-online", "false"); showStatus(); });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) flushSoon(0); });
+  setInterval(function () { if (!document.hidden) flush(); }, 20000);
+
+  window.ntcOutbox = { record: record, flush: flush, pending: pendingEntries, journal: journalEntries, refused: refused, whenSynced: whenSynced };
+  forgetOtherJurorsPages().then(recordDrafts).then(replayStoredOperations).then(function () {
+    showStatus();
+    flushSoon(0);
+    setTimeout(prefetch, 1500);
+  });
+})();

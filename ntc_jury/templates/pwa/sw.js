@@ -1,0 +1,77 @@
+// ntc-jury service worker, version {{ version }}.
+// App shell precached; juror pages network-first with a cache fallback; nothing else cached.
+"use strict";
+const VERSION = {{ version|tojson }};
+const SHELL_CACHE = "ntc-shell-" + VERSION;
+const PAGES_CACHE = "ntc-pages";
+const SHELL = {{ shell|tojson }};
+const OFFLINE_URL = {{ offline_url|tojson }};
+const NETWORK_TIMEOUT_MS = 4000;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => {
+      // The very first worker takes over at once; later versions wait for the juror's "Mettre à jour".
+      if (!self.registration.active) return self.skipWaiting();
+    })
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys().then((names) =>
+      Promise.all(names.filter((n) => n.startsWith("ntc-shell-") && n !== SHELL_CACHE).map((n) => caches.delete(n)))
+    ).then(() => self.clients.claim())
+  );
+});
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "SKIP_WAITING") self.skipWaiting();
+  if (data.type === "FORGET_PAGES") {
+    event.waitUntil(caches.delete(PAGES_CACHE).then(() => event.source && event.source.postMessage({ type: "PAGES_FORGOTTEN" })));
+  }
+});
+
+function timeout(ms) {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms));
+}
+
+// Only pages the server marks as a juror's own are kept (never staff pages).
+function cacheable(response) {
+  return response && response.ok && !response.redirected && response.headers.get("NTC-Offline") === "juror";
+}
+
+async function pageFromNetwork(request) {
+  const response = await Promise.race([fetch(request), timeout(NETWORK_TIMEOUT_MS)]);
+  if (cacheable(response)) {
+    const cache = await caches.open(PAGES_CACHE);
+    await cache.put(request.url, response.clone());
+  }
+  return response;
+}
+
+async function pageFromCache(request) {
+  const cache = await caches.open(PAGES_CACHE);
+  const cached = await cache.match(request.url);
+  if (cached) return cached;
+  if (request.mode === "navigate") return caches.match(OFFLINE_URL);
+  return Response.error();
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/assets/")) {
+    event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
+    return;
+  }
+  if (url.pathname.startsWith("/jury/") && request.headers.get("HX-Request") !== "true") {
+    event.respondWith(pageFromNetwork(request).catch(() => pageFromCache(request)));
+    return;
+  }
+  if (request.mode === "navigate") {
+    event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL)));
+  }
+});
