@@ -54,9 +54,23 @@ def assets_version() -> str:
     return current_app.extensions["ntc_assets"]["version"]
 
 
+# What a juror's pages need offline; staff styles and the large install icons stay out.
+SHELL = (
+    "css/app.css",
+    "css/print.css",
+    "js/app.js",
+    "js/outbox.js",
+    "js/timer.js",
+    "vendor/htmx-2.0.11.min.js",
+    "vendor/idb-keyval-6.3.0.umd.js",
+    "icons/icon.svg",
+    "icons/icon-192.png",
+)
+
+
 def shell_assets() -> list[str]:
-    """Every fingerprinted asset URL (the service worker precaches the app shell from it)."""
-    return ["/assets/" + hashed for hashed in current_app.extensions["ntc_assets"]["reverse"]]
+    """The fingerprinted URLs the service worker precaches (the juror's app shell)."""
+    return [asset_url(name) for name in SHELL]
 
 
 _encoded: dict[str, dict[str, bytes]] = {}

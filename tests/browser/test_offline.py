@@ -253,3 +253,45 @@ def test_signing_out_wipes_the_cached_pages_and_the_outbox(db, scene, open_app):
     context.set_offline(True)
     page.goto(f"/jury/candidats/{session.candidates[0].id}")
     assert "Hors ligne" in page.content()
+
+
+def test_the_summary_sheet_opens_offline(db, scene, open_app):
+    session, juror, issued = scene
+    chair = session.jury_members[0]
+    from ntc_jury.core.vocabulary import SessionState
+    from ntc_jury.models import Deliberation
+
+    db.session.add(Deliberation(session_id=session.id, round=1, opened_by_id=chair.id))
+    session.state = SessionState.DELIBERATION
+    db.session.commit()
+    context, page = open_app()
+    _sign_in(page, issued)
+    candidate = session.candidates[0]
+    page.goto(f"/jury/deliberation/candidats/{candidate.id}/synthese")
+    assert "Fiche de synthèse" in page.text_content("h1")
+    context.set_offline(True)
+    page.reload()
+    assert "Fiche de synthèse" in page.text_content("h1")
+    assert candidate.last_name.upper() in page.text_content("#summary-sheet")
+    assert "sous réserve de validation par la DDETS" in page.text_content("#summary-sheet")
+
+
+def test_a_new_version_waits_for_the_jurors_go_ahead(db, scene, open_app, app):
+    _session, _juror, issued = scene
+    _context, page = open_app()
+    _sign_in(page, issued)
+    assert page.is_hidden("#update-banner")
+    assets = app.extensions["ntc_assets"]
+    original = assets["version"]
+    assets["version"] = original + "-next"  # what a deployment of new assets looks like
+    try:
+        page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => r.update())")
+        page.wait_for_selector("#update-banner", state="visible")
+        # Until the juror agrees, the page keeps the worker it started with.
+        assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+        with page.expect_navigation():
+            page.click("[data-update-app]")
+        page.wait_for_function(CONTROLLED)
+        assert page.is_hidden("#update-banner")
+    finally:
+        assets["version"] = original
