@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from ntc_jury import create_app
@@ -21,6 +23,21 @@ MINI_YAML = ROOT / "tests" / "data" / "referential_mini.yaml"
 TEST_DATABASE_URL = os.environ.get("NTC_TEST_DATABASE_URL")
 
 
+class RequestIsolatedClient(FlaskClient):
+    """A test client whose every request starts with an empty `flask.g`.
+
+    The `db` fixture keeps one application context open for the whole test, and Flask reuses
+    it for each test-client request; Flask-Login caches the signed-in person on `g`, so
+    without this a person would leak from one request (or client) into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(g):
+                g.pop(name, None)
+        return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, **overrides):
     config = {
         "TESTING": True,
@@ -30,7 +47,9 @@ def make_test_app(database_url: str, **overrides):
         "SERVER_NAME": None,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = RequestIsolatedClient
+    return app
 
 
 @pytest.fixture(scope="session")
