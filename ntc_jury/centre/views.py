@@ -1,13 +1,21 @@
-from flask import current_app, flash, redirect, render_template, url_for
+"""Centre staff: the list of sessions, one session's page, its details and its state."""
+
+from __future__ import annotations
+
+from flask import render_template
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..access import staff_required
-from ..auth import operations as auth_ops
 from ..auth.identity import juror_access_window
-from ..extensions import db
+from ..core.vocabulary import SESSION_TRANSITIONS, SessionState
 from . import bp, queries
-from .access_cards import card_for
+from .explanations import TRANSITION_LABELS, describe_check
+from .forms import NO_MANAGER, SessionForm, StateForm
+from .operations import STAFF_TRANSITIONS, change_state, create_session, update_session
+from .responses import back, done, form_status, refused
+from .rules import CentreError
 
 
 @bp.get("/")
@@ -17,48 +25,106 @@ def sessions():
     return render_template("centre/sessions.html", sessions=queries.all_sessions())
 
 
+@bp.route("/sessions/nouvelle", methods=["GET", "POST"])
+@staff_required
+def new_session():
+    """Plan a new exam session."""
+    form = _session_form()
+    if form.validate_on_submit():
+        fields = _session_fields(form)
+        fmt = fields.pop("format")
+        try:
+            session = create_session(
+                certification=fmt.certification, format_code=fmt.code, **fields, actor=current_user
+            )
+        except CentreError as error:
+            refused(form, error)
+        else:
+            message = _("Session créée. Ajoutez maintenant le jury et les candidats.")
+            return done(message, "centre.session_detail", session_id=session.id)
+    return render_template("centre/session_form.html", form=form, session=None), form_status(form)
+
+
 @bp.get("/sessions/<int:session_id>")
 @staff_required
 def session_detail(session_id: int):
-    """One session: its jury with their access, its candidates."""
+    """One session: its state, its jury with their access, its candidates and their files."""
     session = queries.session_or_404(session_id)
+    checklists = {
+        c.id: queries.eligibility_checklist(c, session.format) for c in session.candidates
+    }
     return render_template(
-        "centre/session_detail.html", session=session, window=juror_access_window
+        "centre/session_detail.html",
+        session=session,
+        window=juror_access_window,
+        checklists=checklists,
+        describe_check=describe_check,
+        transitions=[(t, TRANSITION_LABELS[t]) for t in _staff_transitions(session.state)],
+        state_form=StateForm(),
     )
 
 
-@bp.post("/sessions/<int:session_id>/jury/<int:member_id>/acces")
+@bp.route("/sessions/<int:session_id>/modifier", methods=["GET", "POST"])
 @staff_required
-def issue_access(session_id: int, member_id: int):
-    """Issue (or reissue) a juror's link and PIN, and show the access card once."""
-    member = queries.member_or_404(session_id, member_id)
-    issued = auth_ops.issue_jury_access(member=member, actor=current_user)
-    db.session.commit()
-    cards = [card_for(issued, current_app.config["PUBLIC_URL"])]
-    return render_template("centre/access_cards.html", session=member.session, cards=cards)
-
-
-@bp.post("/sessions/<int:session_id>/cartes")
-@staff_required
-def issue_all_access(session_id: int):
-    """Reissue every juror's access of the session and print all cards at once."""
+def edit_session(session_id: int):
+    """Correct a session's format, place, dates, CERES number or manager."""
     session = queries.session_or_404(session_id)
-    issued = [
-        auth_ops.issue_jury_access(member=member, actor=current_user)
-        for member in session.jury_members
-    ]
-    db.session.commit()
-    base = current_app.config["PUBLIC_URL"]
-    cards = [card_for(one, base) for one in issued]
-    return render_template("centre/access_cards.html", session=session, cards=cards)
+    form = _session_form(session)
+    if form.validate_on_submit():
+        try:
+            update_session(session=session, **_session_fields(form), actor=current_user)
+        except CentreError as error:
+            refused(form, error)
+        else:
+            return done(_("Session modifiée."), "centre.session_detail", session_id=session_id)
+    return render_template("centre/session_form.html", form=form, session=session), form_status(
+        form
+    )
 
 
-@bp.post("/sessions/<int:session_id>/jury/<int:member_id>/revoquer")
+@bp.post("/sessions/<int:session_id>/etat")
 @staff_required
-def revoke_access(session_id: int, member_id: int):
-    """Revoke a juror's link at once."""
-    member = queries.member_or_404(session_id, member_id)
-    auth_ops.revoke_jury_access(member=member, actor=current_user)
-    db.session.commit()
-    flash(_("Accès de %(name)s révoqué.", name=member.full_name), "success")
-    return redirect(url_for("centre.session_detail", session_id=session_id), code=303)
+def change_session_state(session_id: int):
+    """Move the session to the next state of its life cycle (only the allowed moves)."""
+    session = queries.session_or_404(session_id)
+    form = StateForm()
+    if not form.validate_on_submit():
+        return back(_("Choisissez le nouvel état."), "centre.session_detail", session_id=session_id)
+    try:
+        change_state(session=session, target=SessionState(form.target.data), actor=current_user)
+    except CentreError as error:
+        return back(str(error), "centre.session_detail", session_id=session_id)
+    return done(_("État de la session modifié."), "centre.session_detail", session_id=session_id)
+
+
+def _staff_transitions(state: SessionState) -> list[SessionState]:
+    allowed = [t for t in SESSION_TRANSITIONS[state] if (state, t) in STAFF_TRANSITIONS]
+    return sorted(allowed, key=list(SessionState).index)
+
+
+def _session_form(session=None) -> SessionForm:
+    form = SessionForm(obj=session)
+    form.format_id.choices = [
+        SelectChoice(str(f.id), f"{f.certification.code} v{f.certification.version} — {f.title}")
+        for f in queries.format_choices()
+    ]
+    form.manager_id.choices = [SelectChoice(str(NO_MANAGER), _("— Aucun compte —"))] + [
+        SelectChoice(str(u.id), u.name) for u in queries.staff_choices()
+    ]
+    if session is not None and not form.is_submitted():
+        form.manager_id.data = session.manager_id or NO_MANAGER
+    return form
+
+
+def _session_fields(form: SessionForm) -> dict:
+    return {
+        "format": queries.format_or_none(form.format_id.data),
+        "centre": form.centre.data,
+        "site": form.site.data or "",
+        "rooms": form.rooms.data or "",
+        "starts_on": form.starts_on.data,
+        "ends_on": form.ends_on.data,
+        "ceres_number": form.ceres_number.data or "",
+        "manager": queries.staff_or_none(form.manager_id.data),
+        "manager_name": form.manager_name.data or "",
+    }

@@ -1,0 +1,1 @@
+"""Printable documents (convocations, minutes) rendered from HTML to PDF."""

@@ -1,0 +1,128 @@
+"""Jury pages as staff: add, edit, choose the chair, habilitation warnings, access cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from ntc_jury.core.vocabulary import JuryRole
+from ntc_jury.models import JuryMember
+from tests.centre.conftest import audit_actions, count
+from tests.factories import make_session
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def member_data(**changes) -> dict:
+    return {
+        "first_name": "Karim",
+        "last_name": "Benali",
+        "email": "karim.benali@example.org",
+        "habilitation_number": "HAB-69-0218",
+        "habilitation_valid_until": "2099-12-31",
+    } | changes
+
+
+def test_add_member_as_chair(staff_client, db, exam):
+    assert staff_client.get(f"/centre/sessions/{exam.id}/jury/nouveau").status_code == 200
+    response = staff_client.post(
+        f"/centre/sessions/{exam.id}/jury/nouveau", data=member_data(chair="y")
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    added = db.session.execute(
+        db.select(JuryMember).filter_by(email="karim.benali@example.org")
+    ).scalar_one()
+    assert added.role == JuryRole.CHAIR and added.habilitation_number == "HAB-69-0218"
+    chairs = (
+        db.session.execute(db.select(JuryMember).filter_by(session_id=exam.id, role=JuryRole.CHAIR))
+        .scalars()
+        .all()
+    )
+    assert chairs == [added]
+    assert audit_actions(db, exam.id)[-1] == "jury_member_added"
+
+
+def test_invalid_member_form_is_422_in_french_and_keeps_input(staff_client, db, exam):
+    before = count(db, JuryMember)
+    response = staff_client.post(
+        f"/centre/sessions/{exam.id}/jury/nouveau",
+        data=member_data(email="pas-une-adresse", last_name="", habilitation_number="GARDÉ"),
+    )
+    assert response.status_code == 422
+    page = text(response)
+    assert "Adresse e-mail invalide." in page and "Saisissez le nom." in page
+    assert 'value="GARDÉ"' in page and 'value="pas-une-adresse"' in page
+    duplicate = staff_client.post(
+        f"/centre/sessions/{exam.id}/jury/nouveau",
+        data=member_data(email=exam.jury_members[0].email.upper()),
+    )
+    assert duplicate.status_code == 422
+    assert "fait déjà partie de ce jury" in text(duplicate)
+    assert count(db, JuryMember) == before
+
+
+def test_edit_member_and_habilitation_warning(staff_client, db, exam):
+    member = exam.jury_members[1]
+    short = (exam.ends_on - dt.timedelta(days=1)).isoformat()
+    response = staff_client.post(
+        f"/centre/sessions/{exam.id}/jury/{member.id}/modifier",
+        data=member_data(email=member.email, habilitation_valid_until=short),
+    )
+    assert response.status_code == 303
+    detail = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    assert f'id="habilitation-warning-{member.id}"' in detail
+    assert "ne couvre pas la session" in detail
+    form = text(staff_client.get(f"/centre/sessions/{exam.id}/jury/{member.id}/modifier"))
+    assert "elle ne couvre pas la session" in form
+    db.session.expire_all()
+    assert db.session.get(JuryMember, member.id).first_name == "Karim"
+
+
+def test_make_chair(staff_client, db, exam):
+    chair, member = exam.jury_members
+    response = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/president")
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(JuryMember, member.id).role == JuryRole.CHAIR
+    assert db.session.get(JuryMember, chair.id).role == JuryRole.MEMBER
+    assert audit_actions(db, exam.id)[-1] == "chair_changed"
+
+
+def test_fewer_than_two_jurors_warns(staff_client, db, ntc):
+    small = make_session(ntc, jurors=1)
+    db.session.commit()
+    page = text(staff_client.get(f"/centre/sessions/{small.id}"))
+    assert 'id="jury-too-small"' in page and "au moins 2 membres" in page
+
+
+def test_member_of_another_session_is_404(staff_client, db, ntc, exam):
+    other = make_session(ntc)
+    db.session.commit()
+    stranger = other.jury_members[0]
+    for url in (
+        f"/centre/sessions/{exam.id}/jury/{stranger.id}/modifier",
+        f"/centre/sessions/{exam.id}/jury/{stranger.id}/president",
+        f"/centre/sessions/{exam.id}/jury/{stranger.id}/acces",
+        f"/centre/sessions/{exam.id}/jury/{stranger.id}/revoquer",
+    ):
+        method = staff_client.get if url.endswith("modifier") else staff_client.post
+        assert method(url).status_code == 404, url
+    db.session.expire_all()
+    assert db.session.get(JuryMember, stranger.id).role == JuryRole.CHAIR
+
+
+def test_access_cards_still_work(staff_client, db, exam):
+    member = exam.jury_members[1]
+    card = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/acces")
+    assert card.status_code == 200 and "data-pin" in text(card)
+    db.session.expire_all()
+    assert db.session.get(JuryMember, member.id).access_token_sha256
+    revoke = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/revoquer")
+    assert revoke.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(JuryMember, member.id).access_revoked_at is not None
+    cards = staff_client.post(f"/centre/sessions/{exam.id}/cartes")
+    assert text(cards).count("data-pin") == 2
