@@ -75,8 +75,11 @@ def demo_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .minutes.commands import audit_cli, purge_command
     from .referential.commands import referential_cli
 
     app.cli.add_command(referential_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(purge_command)
     app.cli.add_command(staff_cli)
     app.cli.add_command(demo_command)
