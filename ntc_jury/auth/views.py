@@ -21,6 +21,7 @@ def _after_sign_in_for(person):
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @public
+@allowed_when_locked  # signing in writes only counters and the audit log
 def sign_in():
     """Staff sign-in; jurors are told to use their personal link."""
     if current_user.is_authenticated:
@@ -60,6 +61,7 @@ def sign_out():
 
 @bp.route("/j/<token>", methods=["GET", "POST"])
 @public
+@allowed_when_locked  # signing in writes only counters and the audit log
 def juror_link(token: str):
     """A juror's personal link: asks for the PIN, then opens their exam session."""
     member = operations.member_for_token(token)

@@ -10,6 +10,7 @@ from wtforms import SelectChoice
 from ..access import staff_required
 from ..auth.identity import juror_access_window
 from ..core.vocabulary import SESSION_TRANSITIONS, SessionState
+from ..locking import allowed_when_locked
 from . import bp, queries
 from .explanations import TRANSITION_LABELS, describe_check
 from .forms import NO_MANAGER, SessionForm, StateForm
@@ -83,6 +84,8 @@ def edit_session(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/etat")
+# A signed (locked) session is CLOSED: the only move staff can make from there is archiving.
+@allowed_when_locked
 @staff_required
 def change_session_state(session_id: int):
     """Move the session to the next state of its life cycle (only the allowed moves)."""

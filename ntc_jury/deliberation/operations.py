@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from ..audit.operations import record_event
 from ..core.deliberation import all_signed, decisions_digest, reason_required
@@ -13,12 +13,13 @@ from ..core.suggestion import (
     TitleOutcome,
     departs_from_suggestion,
 )
-from ..core.vocabulary import Presence, SessionState
+from ..core.vocabulary import Presence, SessionState, can_transition
 from ..extensions import db
 from ..models import (
     CcpDecision,
     CompetencyDecision,
     Deliberation,
+    ExamSession,
     JuryMember,
     Signature,
     TitleDecision,
@@ -43,8 +44,24 @@ def _require_chair(member: JuryMember) -> None:
         raise DeliberationRefused(_("Seul le président du jury peut faire cela."))
 
 
+def _session_for_update(member: JuryMember) -> ExamSession:
+    """The member's session, re-read under a row lock held until commit.
+
+    Two phones signing at the same moment must not both miss each other's signature (nobody
+    would lock the record), and a decision must not slip in beside the last signature: every
+    deliberation write of a session queues here. PostgreSQL needs the row lock; SQLite
+    already queues writing requests (BEGIN IMMEDIATE) and ignores FOR UPDATE.
+    """
+    return db.session.execute(
+        select(ExamSession)
+        .where(ExamSession.id == member.session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 def _require_open(member: JuryMember) -> Deliberation:
-    session = member.session
+    session = _session_for_update(member)
     if session.locked_at is not None:
         raise DeliberationRefused(
             _(
@@ -62,7 +79,7 @@ def _require_open(member: JuryMember) -> Deliberation:
 def open_deliberation(*, chair: JuryMember, acknowledge: bool) -> Deliberation:
     """Open the deliberation: every juror's ticks and notes become visible to the jury."""
     _require_chair(chair)
-    session = chair.session
+    session = _session_for_update(chair)
     if session.state not in (SessionState.PLANNED, SessionState.IN_PROGRESS):
         raise DeliberationRefused(_("La délibération est déjà ouverte ou close."), locked=True)
     ready, _candidates, _members = queries.opening_readiness(chair)
@@ -322,10 +339,13 @@ def _lock(session, deliberation: Deliberation) -> None:
 def reopen(*, chair: JuryMember, reason: str) -> Deliberation:
     """Reopen a locked record for a correction: audited, reasoned, needs new signatures."""
     _require_chair(chair)
-    session = chair.session
+    session = _session_for_update(chair)
     reason = (reason or "").strip()[:REASON_MAX]
     if session.locked_at is None:
         raise DeliberationRefused(_("La délibération n'est pas verrouillée."))
+    if not can_transition(session.state, SessionState.DELIBERATION):
+        # An archived session's minutes are final.
+        raise DeliberationRefused(_("La délibération est déjà ouverte ou close."), locked=True)
     if not reason:
         raise DeliberationRefused(_("Indiquez le motif de la réouverture."))
     previous = queries.current_round(session)
@@ -380,11 +400,11 @@ def record_decision(*, chair: JuryMember, candidate_id: int, form) -> None:
         raise DeliberationRefused(_("Décision invalide."))
 
 
-def missing_decisions(member: JuryMember) -> int:
+def missing_decisions(member: JuryMember, rows: list | None = None) -> int:
     """How many decisions are still to record for candidates who were not absent."""
     return sum(
         row.expected - row.decided
-        for row in queries.overview(member)
+        for row in (queries.overview(member) if rows is None else rows)
         if row.candidate.presence != Presence.ABSENT
     )
 

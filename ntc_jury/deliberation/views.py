@@ -40,7 +40,9 @@ def overview():
 @juror_required
 def live_status():
     """The live strip every juror's phone polls: progress, signatures, lock."""
-    _revealed_or_403()
+    if current_user.session.state not in REVEALED:
+        # Phones waiting for the opening poll here too; they learn only that it is not open.
+        return render_template("deliberation/_waiting.html")
     return render_template("deliberation/_live_status.html", **_live_context())
 
 
@@ -156,13 +158,14 @@ def session_summary():
 def _live_context() -> dict:
     session = current_user.session
     current = queries.current_round(session)
+    rows = queries.overview(current_user)
     return {
         "session": session,
         "round": current,
-        "rows": queries.overview(current_user),
+        "rows": rows,
         "members": queries.jurors(session),
         "signed": queries.signatures(current),
-        "missing": operations.missing_decisions(current_user),
+        "missing": operations.missing_decisions(current_user, rows=rows),
         "reopen_form": ReopenForm(),
     }
 

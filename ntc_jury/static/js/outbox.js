@@ -223,6 +223,17 @@
     });
   }
 
+  // With nothing to send, the server still hears now and then that this phone has nothing
+  // pending (the chair's screen shows it); not on every page load.
+  function heartbeat() {
+    var last = Number(sessionStorage.getItem("ntc-heartbeat") || 0);
+    if (Date.now() - last < 15000) return Promise.resolve(null);
+    return post([], 0).then(function () {
+      sessionStorage.setItem("ntc-heartbeat", String(Date.now()));
+      return null;
+    });
+  }
+
   function flush() {
     if (sending) return Promise.resolve();
     sending = true;
@@ -230,7 +241,7 @@
     var loop = function () {
       return pendingEntries().then(function (entries) {
         var batch = entries.slice(0, 100);
-        if (!batch.length) return post([], 0).then(function () { return null; });
+        if (!batch.length) return heartbeat();
         return post(batch.map(function (e) {
           var op = e[1];
           return { op_id: op.op_id, kind: op.kind, payload: op.payload, client_time: op.client_time };
