@@ -13,9 +13,10 @@ from ..core.suggestion import (
     TitleOutcome,
     departs_from_suggestion,
 )
-from ..core.vocabulary import Presence, SessionState, can_transition
+from ..core.vocabulary import IncidentKind, Presence, SessionState, can_transition
 from ..extensions import db
 from ..models import (
+    CandidateIncident,
     CcpDecision,
     CompetencyDecision,
     Deliberation,
@@ -279,6 +280,31 @@ def record_presence(*, chair: JuryMember, candidate_id: int, presence: str, note
     )
 
 
+def record_incident(*, chair: JuryMember, candidate_id: int, kind: str, text: str) -> None:
+    """An incident or a fraud report about a candidate, kept in the minutes."""
+    _require_chair(chair)
+    deliberation = _require_open(chair)
+    board = queries.candidate_board(chair, candidate_id)
+    value = _outcome(IncidentKind, kind)
+    text = (text or "").strip()[:REASON_MAX]
+    if not text:
+        raise DeliberationRefused(_("Décrivez l'incident ou la fraude constatée."))
+    incident = CandidateIncident(
+        candidate_id=board.candidate.id, kind=value, text=text, reported_by=chair.full_name
+    )
+    db.session.add(incident)
+    db.session.flush()
+    _decided(
+        chair,
+        deliberation,
+        "incident",
+        candidate_id,
+        incident.id,
+        None,
+        {"kind": value.value, "text": text},
+    )
+
+
 def sign(*, member: JuryMember, user_agent: str = "") -> Signature:
     """A present juror confirms the decisions on their own device; the last one locks."""
     deliberation = _require_open(member)
@@ -396,6 +422,8 @@ def record_decision(*, chair: JuryMember, candidate_id: int, form) -> None:
         )
     elif level == "presence":
         record_presence(chair=chair, candidate_id=candidate_id, presence=outcome, note=reason)
+    elif level == "incident":
+        record_incident(chair=chair, candidate_id=candidate_id, kind=outcome, text=reason)
     else:
         raise DeliberationRefused(_("Décision invalide."))
 

@@ -27,6 +27,7 @@ from ..extensions import db
 from ..jury import queries as jury_queries
 from ..models import (
     Candidate,
+    CandidateIncident,
     CcpDecision,
     CompetencyDecision,
     ConflictDeclaration,
@@ -146,6 +147,7 @@ class CandidateBoard:
     ccps: list[tuple[CcpDef, object, CcpDecision | None]]
     title: tuple[object, TitleDecision | None] | None
     transversal_counts: dict[int, dict[int, int]]
+    incidents: list = field(default_factory=list)
     phase_notes: list[tuple[JuryMember, int, str]] = field(default_factory=list)
     competency_notes: list[tuple[JuryMember, int, str]] = field(default_factory=list)
 
@@ -234,6 +236,13 @@ def candidate_board(member: JuryMember, candidate_id: int) -> CandidateBoard:
         candidate, plan, ref, members, recused, boards, ccps, title, _transversals(candidate)
     )
     _attach_notes(board, candidate, members)
+    board.incidents = list(
+        db.session.execute(
+            select(CandidateIncident)
+            .where(CandidateIncident.candidate_id == candidate.id)
+            .order_by(CandidateIncident.reported_at, CandidateIncident.id)
+        ).scalars()
+    )
     return board
 
 

@@ -849,3 +849,35 @@ def test_an_archived_session_cannot_be_reopened(scored):
     assert jury.session.state == SessionState.ARCHIVED and jury.session.locked_at is not None
     assert count(Deliberation) == 1
     assert events("deliberation_reopened") == []
+
+
+def test_the_chair_records_an_incident_or_a_fraud_report(scored):
+    from ntc_jury.core.vocabulary import IncidentKind
+    from ntc_jury.models import CandidateIncident
+
+    jury = scored
+    delib_ops.open_deliberation(chair=jury.chair, acknowledge=True)
+    candidate = jury.candidates[0]
+    text = "Téléphone consulté pendant l'écrit"
+    blank = refused(
+        delib_ops.record_incident,
+        chair=jury.chair,
+        candidate_id=candidate.id,
+        kind="fraud",
+        text="  ",
+    )
+    assert "Décrivez" in blank.message
+    not_chair = refused(
+        delib_ops.record_incident,
+        chair=jury.member,
+        candidate_id=candidate.id,
+        kind="fraud",
+        text=text,
+    )
+    assert "président" in not_chair.message
+    delib_ops.record_incident(chair=jury.chair, candidate_id=candidate.id, kind="fraud", text=text)
+    row = db.session.execute(select(CandidateIncident)).scalar_one()
+    assert (row.kind, row.text, row.reported_by) == (IncidentKind.FRAUD, text, jury.chair.full_name)
+    assert events("incident_decided")
+    board = delib_queries.candidate_board(jury.chair, candidate.id)
+    assert [i.text for i in board.incidents] == [text]
