@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..audit.operations import record_event
@@ -37,7 +38,11 @@ def _check_throttle(keys: list[str]) -> None:
     wait = throttle.retry_after(keys)
     if wait:
         raise SignInRefused(
-            _("Trop de tentatives. Réessayez dans %(seconds)s secondes.", seconds=wait),
+            ngettext(
+                "Trop de tentatives. Réessayez dans %(num)s seconde.",
+                "Trop de tentatives. Réessayez dans %(num)s secondes.",
+                wait,
+            ),
             retry_after=wait,
         )
 

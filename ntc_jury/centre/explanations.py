@@ -59,10 +59,10 @@ _PROBLEMS = {
     "ccp_of_session": _l(
         "%(value)s est le CCP de cette session : il ne peut pas être déjà obtenu."
     ),
-    "number_in_file": _l("Le numéro %(value)s figure déjà ligne %(other)s du fichier."),
+    "number_in_file": _l("Le numéro %(value)s figure déjà à la ligne %(other)s du fichier."),
     "number_in_session": _l("Le numéro %(value)s est déjà inscrit dans cette session."),
     "person_in_file": _l(
-        "%(person)s, même date de naissance, figure déjà ligne %(other)s du fichier."
+        "%(person)s, même date de naissance, figure déjà à la ligne %(other)s du fichier."
     ),
     "person_in_session": _l(
         "%(person)s, même date de naissance, est déjà inscrit(e) dans cette session."

@@ -76,7 +76,7 @@ def failures(db, key: str) -> int:
 
 def retry_after_seconds(response) -> int:
     """The wait announced in the French message ("Réessayez dans N secondes")."""
-    return int(re.search(r"Réessayez dans (\d+) secondes", page_text(response)).group(1))
+    return int(re.search(r"Réessayez dans (\d+) secondes?", page_text(response)).group(1))
 
 
 def assert_too_many(response) -> None:
