@@ -50,7 +50,7 @@ $(AXE):
 	  cp package/axe.min.js axe-core-$(AXE_VERSION)/ && rm -rf package axe-core-$(AXE_VERSION).tgz
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile --use-fuzzy -d ntc_jury/translations -f -q
+	$(VENV)/bin/pybabel compile -d ntc_jury/translations -f >/dev/null
 
 # Re-extract the French source strings and merge them into the English catalogue.
 translations-update: $(VENV)/.installed
