@@ -13,6 +13,7 @@ and the stored answer.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,13 +23,12 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..audit.operations import record_event
+from ..audit.operations import lock_chain, record_event
 from ..core.referential import CandidatePlan, ReferentialDef
 from ..core.vocabulary import OperationStatus, Presence, SessionState
 from ..extensions import db
 from ..models import (
     AppliedOperation,
-    Candidate,
     ConflictDeclaration,
     GridCompletion,
     JuryMember,
@@ -43,6 +43,7 @@ KINDS = ("mark", "transversal", "grid", "observation", "conflict")
 BATCH_MAX = 500
 OBSERVATION_MAX = 10_000
 REASON_MAX = 2_000
+_ID_LIMIT = 2**31
 
 
 class OperationRefused(Exception):
@@ -79,7 +80,7 @@ class OperationOutcome:
 @dataclass(frozen=True)
 class _Context:
     member: JuryMember
-    candidate: Candidate
+    candidate: queries.CandidateRef
     ref: ReferentialDef
     plan: CandidatePlan
     op_id: str
@@ -89,6 +90,7 @@ def apply_operation(
     *, member: JuryMember, op_id: str, kind: str, payload: dict, client_time: str = ""
 ) -> OperationOutcome:
     """Apply one juror operation at most once; flushes (the caller commits)."""
+    lock_chain()  # before claiming the op id: see _claim
     outcome = _apply_once(member, op_id, kind, payload, client_time)
     if outcome.status == "applied":
         member.last_sync_at = utcnow()
@@ -97,6 +99,7 @@ def apply_operation(
 
 def apply_batch(*, member: JuryMember, items: list, pending=None) -> list[OperationOutcome]:
     """Apply the outbox's operations in the order sent; one outcome per operation."""
+    lock_chain()  # before claiming any op id: see _claim
     outcomes = []
     for item in items:
         if not isinstance(item, dict):
@@ -106,9 +109,9 @@ def apply_batch(*, member: JuryMember, items: list, pending=None) -> list[Operat
             _apply_once(
                 member,
                 item.get("op_id"),
-                str(item.get("kind", "")),
+                _text(item.get("kind")),
                 item.get("payload"),
-                str(item.get("client_time", "")),
+                _text(item.get("client_time")),
             )
         )
     if isinstance(pending, int) and not isinstance(pending, bool) and 0 <= pending < 1_000_000:
@@ -123,6 +126,13 @@ def _apply_once(member, op_id, kind, payload, client_time) -> OperationOutcome:
         return OperationOutcome(str(op_id)[:36], "refused", _("Identifiant d'opération invalide."))
     if not isinstance(payload, dict):
         payload = {}
+    if not _storable([kind, payload, client_time]):
+        # Nothing of it can be stored, so it is not claimed: an id seen before keeps its
+        # answer, and a new one is refused again, the same way, if it is sent again.
+        previous = _stored_or_none(op_id)
+        if previous is not None:
+            return _replay(previous, member)
+        return OperationOutcome(op_id, "refused", _("Opération illisible."))
     claimed = _claim(member, op_id, kind, payload, client_time)
     if claimed is None:
         # Seen before (or being applied by a concurrent request, which we waited for).
@@ -152,6 +162,10 @@ def _claim(member, op_id, kind, payload, client_time) -> int | None:
 
     The unique op id makes a concurrent request with the same id wait for this transaction
     (PostgreSQL) or for the write lock (SQLite), then find the id taken and replay its answer.
+    On PostgreSQL the caller holds the audit chain's lock first: two requests claiming the
+    same ids in different orders (an outbox resending while its first send is still being
+    applied) would otherwise each hold a claim the other waits for, or one would hold a claim
+    while waiting for the chain's lock held by the other — a deadlock, answered with a 500.
     """
     statement = (
         _insert()(AppliedOperation)
@@ -187,6 +201,12 @@ def _stored(op_id: str) -> AppliedOperation:
     ).scalar_one()
 
 
+def _stored_or_none(op_id: str) -> AppliedOperation | None:
+    return db.session.execute(
+        select(AppliedOperation).where(AppliedOperation.op_id == op_id)
+    ).scalar_one_or_none()
+
+
 def _replay(previous: AppliedOperation, member: JuryMember) -> OperationOutcome:
     if previous.jury_member_id != member.id:
         # Never reveal or acknowledge someone else's operation.
@@ -213,7 +233,7 @@ def _context(member: JuryMember, payload: dict, op_id: str) -> _Context:
     candidate_id = _int(payload.get("candidate_id"))
     candidate = None
     if candidate_id is not None:
-        candidate = queries.candidate_in_session(member, candidate_id)
+        candidate = queries.candidate_ref(member, candidate_id)
     if candidate is None:
         raise OperationRefused(_("Candidat inconnu dans votre session."))
     session = member.session
@@ -540,13 +560,54 @@ def _is_uuid(value) -> bool:
 
 
 def _int(value) -> int | None:
-    if isinstance(value, bool):
+    """An id sent by a client: an int, or ASCII digits; None for anything else.
+
+    Ids are INTEGER columns, so a larger number names nothing (and SQLite cannot even be asked
+    about a Python int past 2**63). "¹" and "٣" are digits to str.isdigit(), not to int().
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        value = int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+    if isinstance(value, bool) or not isinstance(value, int):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 12:
-        return int(value)
-    return None
+    return value if abs(value) < _ID_LIMIT else None
+
+
+def _text(value) -> str:
+    """A string field of the outbox's JSON; anything else is empty (a kind nobody knows)."""
+    return value if isinstance(value, str) else ""
+
+
+def _storable(value) -> bool:
+    """What both databases can store: no NUL character and no lone surrogate in any text
+    (only JSON escapes produce them, no keyboard does; PostgreSQL refuses both and SQLite
+    cannot encode a surrogate), and numbers JSON can hold (no NaN, no infinity).
+
+    Walked without recursion: the JSON parser accepts nesting deeper than Python's stack.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or (not item.isascii() and not _encodes(item)):
+                return False
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _bool(value) -> bool:

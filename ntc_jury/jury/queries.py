@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.referential import CandidatePlan, ReferentialDef, plan_for
-from ..core.vocabulary import Route
+from ..core.vocabulary import Presence, Route
 from ..extensions import db
 from ..models import (
     Candidate,
+    Ccp,
     ConflictDeclaration,
     GridCompletion,
     HeldCcp,
@@ -65,14 +66,42 @@ def session_referential(member: JuryMember) -> ReferentialDef:
     return referential(member.session.certification_id)
 
 
-def candidate_plan(ref: ReferentialDef, member: JuryMember, candidate: Candidate) -> CandidatePlan:
-    fmt = ref.format(member.session.format_id)
+def candidate_plan(ref: ReferentialDef, member: JuryMember, candidate) -> CandidatePlan:
+    """The candidate's phases and grids (a Candidate or a CandidateRef)."""
+    held = getattr(candidate, "held_ccp_codes", None)
+    if held is None:
+        held = frozenset(h.ccp.code for h in candidate.held_ccps)
     return plan_for(
         ref,
-        fmt,
+        ref.format(member.session.format_id),
         capitalisation=candidate.route == Route.CAPITALISATION,
-        held_ccp_codes=frozenset(h.ccp.code for h in candidate.held_ccps),
+        held_ccp_codes=held,
     )
+
+
+@dataclass(frozen=True)
+class CandidateRef:
+    """What the write path needs of a candidate; plain columns, no ORM entity to build."""
+
+    id: int
+    route: Route
+    presence: Presence
+    held_ccp_codes: frozenset[str]
+
+
+def candidate_ref(member: JuryMember, candidate_id: int) -> CandidateRef | None:
+    """A candidate of the juror's own session, with the CCPs they hold, in one statement."""
+    rows = db.session.execute(
+        select(Candidate.id, Candidate.route, Candidate.presence, Ccp.code)
+        .outerjoin(HeldCcp, HeldCcp.candidate_id == Candidate.id)
+        .outerjoin(Ccp, Ccp.id == HeldCcp.ccp_id)
+        .where(Candidate.id == candidate_id, Candidate.session_id == member.session_id)
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    held = frozenset(row.code for row in rows if row.code is not None)
+    return CandidateRef(first.id, first.route, first.presence, held)
 
 
 def candidates_query(member: JuryMember):

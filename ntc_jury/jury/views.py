@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ..access import juror_required
 from ..extensions import db
-from ..http import is_htmx
+from ..http import is_htmx, reads_json
 from ..locking import allowed_when_locked
 from . import bp, operations, pages, queries
 from .forms import operation_from_form, safe_next
@@ -53,10 +53,15 @@ def submit(candidate_id: int):
     outcome = operations.apply_operation(
         member=current_user, op_id=op_id, kind=kind, payload=payload
     )
-    db.session.commit()
     status = 200 if outcome.ok else (409 if outcome.locked else 422)
     if is_htmx():
-        return _fragment(kind, candidate_id, outcome), status
+        # Rendered inside the operation's transaction: a second one would read the juror
+        # again and, on SQLite, queue for the write lock a second time.
+        try:
+            return _fragment(kind, candidate_id, outcome), status
+        finally:
+            db.session.commit()
+    db.session.commit()
     flash(outcome.message or _saved_message(), "error" if not outcome.ok else "success")
     target = safe_next(request.form.get("next")) or url_for(
         "jury.candidate", candidate_id=candidate_id
@@ -67,9 +72,13 @@ def submit(candidate_id: int):
 @bp.post("/operations")
 @juror_required
 @allowed_when_locked
+@reads_json
 def batch():
     """The outbox's batch: each operation applied at most once, answered one by one."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes: no batch either
+        body = None
     if not isinstance(body, dict) or not isinstance(body.get("operations"), list):
         return jsonify(error="Corps JSON invalide : « operations » attendu."), 400
     if len(body["operations"]) > operations.BATCH_MAX:
