@@ -256,7 +256,7 @@ def test_signing_out_wipes_the_cached_pages_and_the_outbox(db, scene, open_app):
 
 
 def test_the_summary_sheet_opens_offline(db, scene, open_app):
-    session, juror, issued = scene
+    session, _juror, issued = scene
     chair = session.jury_members[0]
     from ntc_jury.core.vocabulary import SessionState
     from ntc_jury.models import Deliberation

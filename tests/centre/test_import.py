@@ -173,7 +173,8 @@ BROKEN = [
     pytest.param(
         (HEADER + "\nA;B;01/01/1990;N1;VAE\nC;D;02/01/1990;n1;VAE\n").encode(),
         "x.csv",
-        "Ligne 3, colonne D (numéro de candidat) — Le numéro n1 figure déjà à la ligne 2 du fichier.",
+        "Ligne 3, colonne D (numéro de candidat) — "
+        "Le numéro n1 figure déjà à la ligne 2 du fichier.",
         id="duplicate-number-in-file",
     ),
     pytest.param(
