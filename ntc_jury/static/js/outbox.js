@@ -234,10 +234,18 @@
     });
   }
 
+  var again = false;
+  var touched = {};
+  var refreshTimer = null;
+
   function flush() {
-    if (sending) return Promise.resolve();
+    if (sending) {
+      // A tap during a sync is sent right after it, not at the next periodic sync.
+      again = true;
+      return Promise.resolve();
+    }
     sending = true;
-    var touched = {};
+    again = false;
     var loop = function () {
       return pendingEntries().then(function (entries) {
         var batch = entries.slice(0, 100);
@@ -266,7 +274,7 @@
     return loop().then(function () {
       backoff = 1000;
       body.setAttribute("data-online", "true");
-      return refreshCachedPages(Object.keys(touched)).then(checkDigest);
+      scheduleRefresh();
     }).catch(function () {
       body.setAttribute("data-online", "false");
       flushSoon(backoff);
@@ -274,7 +282,19 @@
     }).then(function () {
       sending = false;
       showStatus();
+      if (again) flushSoon(0);
     });
+  }
+
+  // Refreshing the offline copies costs a request per cached page: once the juror pauses,
+  // not after every tap. Until then the journal keeps what the copies lack.
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(function () {
+      var candidates = Object.keys(touched);
+      touched = {};
+      refreshCachedPages(candidates).then(checkDigest);
+    }, 4000);
   }
 
   function revert(op, message) {
