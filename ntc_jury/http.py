@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from .access import enforce_declared_access
 
@@ -25,12 +27,32 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` of every route: at most nine digits. Ids are INTEGER columns (below 2**31),
+    so a longer number matches no route (a 404) instead of reaching the database, which may
+    not even take it (SQLite cannot compare an int past 2**63). A regex rather than `max`:
+    Werkzeug answers 405 to a POST whose converter refuses a value (the GET rule matched)."""
+
+    regex = r"\d{1,9}"
+
+
+def reads_json(view):
+    """The view reads a JSON body itself (the outbox's batches); no other view takes JSON."""
+    view.reads_json = True
+    return view
+
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def is_htmx() -> bool:
     """True for a request made by htmx (it answers with a fragment, not a page)."""
     return request.headers.get("HX-Request") == "true"
 
 
 def init_app(app: Flask) -> None:
+    # Before any blueprint adds its rules: each rule binds its converter when added.
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.before_request(enforce_declared_access)
     app.before_request(_forget_cached_locale)
     from .locking import refuse_writes_to_locked_sessions
@@ -38,7 +60,9 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_writes_to_locked_sessions)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
-    for code in (400, 403, 404, 405, 409, 429, 500):
+    app.before_request(_refuse_json_bodies_of_forms)
+    app.before_request(_refuse_nul_characters)
+    for code in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(code, _error_page)
     app.register_error_handler(CSRFError, _csrf_error)
 
@@ -48,6 +72,38 @@ def _forget_cached_locale() -> None:
     from flask_babel import refresh
 
     refresh()
+
+
+def _refuse_json_bodies_of_forms():
+    """before_request: a JSON body sent to a form's view gets a French 400.
+
+    Flask-WTF takes a JSON body as the form's data and fails (a 500) on anything but an
+    object; browsers' forms never send JSON, and the outbox sends it to its own view only.
+    Runs after the lock check, so a locked session still answers its 409 first.
+    """
+    if request.method in _READ_METHODS or not request.is_json or request.endpoint is None:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None or getattr(view, "reads_json", False):
+        return None
+    message = _("La requête n'a pas pu être traitée. Rechargez la page et réessayez.")
+    return jsonify(error=message), 400
+
+
+def _refuse_nul_characters():
+    """before_request: a form or URL value holding a NUL character gets a French 400.
+
+    PostgreSQL can neither store nor even compare such text (a 500 wherever it reached the
+    database), and no keyboard types it. The outbox's JSON is checked operation by operation
+    (jury/operations.py), so one bad operation does not block the others.
+    """
+    if request.method in _READ_METHODS:
+        return None
+    texts = [v for _key, values in request.form.lists() for v in values]
+    texts += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
+    if not any("\x00" in text for text in texts):
+        return None
+    return render_template("errors/error.html", code=400), 400
 
 
 def _template_globals() -> dict:

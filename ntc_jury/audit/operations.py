@@ -27,7 +27,7 @@ def record_event(
     op_id: str | None = None,
 ) -> AuditEvent:
     """Append one event, chained to the previous one; flushes, the caller commits."""
-    _serialise_appends()
+    lock_chain()
     previous = db.session.execute(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).scalar_one_or_none()
@@ -37,14 +37,14 @@ def record_event(
         "session_id": session_id,
         "actor_kind": kind,
         "actor_id": actor_id,
-        "actor_label": label,
+        "actor_label": _fit("actor_label", label),
         "action": action,
-        "target_type": target_type,
-        "target_id": str(target_id),
+        "target_type": _fit("target_type", target_type),
+        "target_id": _fit("target_id", str(target_id)),
         "before": before,
         "after": after,
         "op_id": op_id,
-        "ip": (request.remote_addr or "") if has_request_context() else "",
+        "ip": _fit("ip", (request.remote_addr or "") if has_request_context() else ""),
     }
     prev_hash = previous or GENESIS
     event = AuditEvent(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash, fields))
@@ -53,11 +53,22 @@ def record_event(
     return event
 
 
-def _serialise_appends() -> None:
-    """Two writers must not both chain onto the same row.
+def _fit(column: str, text: str) -> str:
+    """Cut a label to its column: the e-mail typed at a failed sign-in is the target of its
+    event and may be longer than an id (PostgreSQL refuses, it does not cut)."""
+    return text[: AuditEvent.__table__.c[column].type.length]
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: write transactions already begin
-    IMMEDIATE (see extensions.py), so only one writer is ever inside a transaction.
+
+def lock_chain() -> None:
+    """Two writers must not both chain onto the same row: take the chain's lock, until commit.
+
+    PostgreSQL: a transaction-scoped advisory lock (taking it again in the same transaction is
+    harmless). SQLite: write transactions already begin IMMEDIATE (see extensions.py), so only
+    one writer is ever inside a transaction.
+
+    A writer that may also wait on another transaction's rows before its first event (two
+    requests claiming the same operation ids) calls this first: holding a row the other
+    needs while waiting here for the other would deadlock.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})

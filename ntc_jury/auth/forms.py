@@ -10,7 +10,12 @@ PASSWORD_MIN = 12
 
 class StaffSignInForm(FlaskForm):
     email = EmailField(
-        _l("Adresse e-mail"), validators=[DataRequired(_l("Saisissez votre adresse e-mail."))]
+        _l("Adresse e-mail"),
+        validators=[
+            DataRequired(_l("Saisissez votre adresse e-mail.")),
+            # No account has a longer one (and the failure counter's key must fit its column).
+            Length(max=254, message=_l("Adresse e-mail ou mot de passe incorrect.")),
+        ],
     )
     password = PasswordField(
         _l("Mot de passe"), validators=[DataRequired(_l("Saisissez votre mot de passe."))]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, inspect, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ..audit.operations import record_event
 from ..core import schedule as core
@@ -185,9 +185,12 @@ def _set_positions(session: ExamSession, order: Sequence[int]) -> None:
         update(Candidate),
         [{"id": cid, "schedule_position": index} for index, cid in enumerate(order)],
     )
-    # The bulk UPDATE bypasses loaded objects: reload them when next read.
-    for candidate in inspect(session).attrs.candidates.loaded_value or ():
-        db.session.expire(candidate, ["schedule_position"])
+    # The bulk UPDATE bypasses loaded objects: reload them when next read. Every candidate
+    # of the unit of work, not only the session's collection: it is often not loaded (then
+    # `loaded_value` is NO_VALUE, not a list) while one candidate is (the one being edited).
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Candidate):
+            db.session.expire(loaded, ["schedule_position"])
     db.session.expire(session, ["candidates"])
 
 
