@@ -283,7 +283,8 @@ def test_only_the_chair_gets_decision_forms(opened, sign_in):
     chair_page = page(sign_in(opened.chair), board_url(candidate))
     member_page = page(sign_in(opened.member), board_url(candidate))
 
-    assert len(chair_page.select("form", cls="decision-form")) == 4 + 1 + 1  # CPs, CCP1, presence
+    # CPs, CCP1, presence, incidents
+    assert len(chair_page.select("form", cls="decision-form")) == 4 + 1 + 1 + 1
     assert member_page.select("form", cls="decision-form") == []
     polled = member_page.by_id("candidate-decisions")
     assert polled.attrs["hx-get"] == f"{board_url(candidate)}/decisions"

@@ -253,7 +253,7 @@
         return post(batch.map(function (e) {
           var op = e[1];
           return { op_id: op.op_id, kind: op.kind, payload: op.payload, client_time: op.client_time };
-        }), entries.length).then(function (answer) {
+        }), entries.length - batch.length).then(function (answer) {
           var byId = {};
           answer.results.forEach(function (r) { byId[r.op_id] = r; });
           var work = batch.map(function (e) {
