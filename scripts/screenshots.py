@@ -74,6 +74,18 @@ def main() -> None:
             phone.click("button[type=submit]")
             phone.wait_for_url("**/jury/**")
             phone.screenshot(path=OUT / "juror-session-home.png", full_page=True)
+            phone.click(".candidate-link")
+            phone.click("#confirm-no-link")
+            phone.wait_for_selector("#phases a.phase-title")
+            phone.locator("#phases a.phase-title").nth(5).click()
+            phone.wait_for_selector("li.criterion button.tick")
+            for index in (0, 2, 3):
+                phone.locator("li.criterion button.tick").nth(index).click()
+            phone.wait_for_function(
+                "() => document.getElementById('sync-status').dataset.state === 'saved'"
+            )
+            phone.evaluate("() => window.scrollTo(0, 0)")
+            phone.screenshot(path=OUT / "juror-phase.png")
             desk = browser.new_context(
                 viewport={"width": 1280, "height": 800}, locale="fr-FR"
             ).new_page()
