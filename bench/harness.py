@@ -56,16 +56,22 @@ def demo_server() -> Iterator[DemoServer]:
     probe.server_close()
     base = f"http://127.0.0.1:{port}"
     app = create_app(
-        {"SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
-         "PUBLIC_URL": base}
+        {
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite'}",
+            "PUBLIC_URL": base,
+        }
     )
     with app.app_context():
         db.create_all()
     runner = app.test_cli_runner()
     runner.invoke(args=["referential", "load", str(ROOT / "seed/referentials/tp-00338-v07.yaml")])
     output = runner.invoke(args=["demo"]).output
-    links = list(zip(re.findall(r"lien (http\S+)", output), re.findall(r"PIN\s+(\d{6})", output),
-                     strict=True))
+    links = list(
+        zip(
+            re.findall(r"lien (http\S+)", output), re.findall(r"PIN\s+(\d{6})", output), strict=True
+        )
+    )
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -53,8 +53,12 @@ def prepare(server) -> tuple[list[str], str]:
     with server.app.app_context():
         chair = db.session.query(JuryMember).filter_by(role="chair").one()
         candidate = db.session.query(Candidate).order_by(Candidate.schedule_position).first()
-        apply_operation(member=chair, op_id=str(uuid.uuid4()), kind="conflict",
-                        payload={"candidate_id": candidate.id, "has_conflict": False})
+        apply_operation(
+            member=chair,
+            op_id=str(uuid.uuid4()),
+            kind="conflict",
+            payload={"candidate_id": candidate.id, "has_conflict": False},
+        )
         session = db.session.get(ExamSession, chair.session_id)
         db.session.add(Deliberation(session_id=session.id, round=1, opened_by_id=chair.id))
         session.state = SessionState.DELIBERATION
@@ -73,22 +77,35 @@ def prepare(server) -> tuple[list[str], str]:
 def run(url: str, cookie: str, out: Path) -> dict:
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     subprocess.run(
-        [str(BIN), url, "--quiet", "--output=json", f"--output-path={out}",
-         f"--only-categories={','.join(CATEGORIES)}",
-         f"--extra-headers={json.dumps({'Cookie': cookie})}",
-         "--chrome-flags=--headless=new " + " ".join(CHROMIUM_ARGS)],
-        check=True, env=env,
+        [
+            str(BIN),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={out}",
+            f"--only-categories={','.join(CATEGORIES)}",
+            f"--extra-headers={json.dumps({'Cookie': cookie})}",
+            "--chrome-flags=--headless=new " + " ".join(CHROMIUM_ARGS),
+        ],
+        check=True,
+        env=env,
     )
     report = json.loads(out.read_text())
     scores = {c: report["categories"][c]["score"] for c in CATEGORIES}
     failing = [
-        f"{a['id']} ({a['score']})" for a in report["audits"].values()
+        f"{a['id']} ({a['score']})"
+        for a in report["audits"].values()
         if a.get("score") is not None and a["score"] < 0.9 and a.get("scoreDisplayMode") == "binary"
     ]
     metrics = {
         key: report["audits"][key]["displayValue"]
-        for key in ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time",
-                    "cumulative-layout-shift", "speed-index")
+        for key in (
+            "first-contentful-paint",
+            "largest-contentful-paint",
+            "total-blocking-time",
+            "cumulative-layout-shift",
+            "speed-index",
+        )
     }
     return {"scores": scores, "failing": failing, "metrics": metrics}
 
@@ -103,8 +120,10 @@ def main() -> None:
             result = run(url, cookie, work / f"{index}.json")
             s = result["scores"]
             path = url.split("://", 1)[1].split("/", 1)[1]
-            print(f"  /{path}: {s['performance']:.2f} / {s['accessibility']:.2f} / "
-                  f"{s['best-practices']:.2f}")
+            print(
+                f"  /{path}: {s['performance']:.2f} / {s['accessibility']:.2f} / "
+                f"{s['best-practices']:.2f}"
+            )
             if s["performance"] < 1:
                 print("      " + ", ".join(f"{k} {v}" for k, v in result["metrics"].items()))
             for audit in result["failing"]:

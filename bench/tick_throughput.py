@@ -166,8 +166,7 @@ def tick_outcomes(url: str) -> dict[str, int]:
         counts = {
             "applied": conn.execute(
                 text(
-                    "SELECT count(*) FROM applied_operation "
-                    "WHERE kind='mark' AND status='applied'"
+                    "SELECT count(*) FROM applied_operation WHERE kind='mark' AND status='applied'"
                 )
             ).scalar_one(),
             "refused": conn.execute(
@@ -279,12 +278,18 @@ class Gunicorn:
     def command(self) -> list[str]:
         command = [
             str(VENV_BIN / "gunicorn"),
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(self.workers),
-            "--worker-class", self.worker_class,
-            "--backlog", "2048",
-            "--log-level", "warning",
-            "--error-logfile", str(self.log),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            self.worker_class,
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "--error-logfile",
+            str(self.log),
         ]
         if self.worker_class == "gthread":
             command += ["--threads", str(self.threads)]
@@ -293,8 +298,12 @@ class Gunicorn:
     def __enter__(self) -> Gunicorn:
         env = {**os.environ, **self.env}
         self.process = subprocess.Popen(
-            self.command(), cwd=self.cwd, env=env, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            self.command(),
+            cwd=self.cwd,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -354,7 +363,10 @@ def sign_in(port: int, juror: Juror) -> None:
     )
     form = urlencode({"csrf_token": token.group(1), "pin": juror.pin})
     status, headers, _ = _request(
-        port, "POST", f"/j/{juror.token}", form,
+        port,
+        "POST",
+        f"/j/{juror.token}",
+        form,
         {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert status == 302, f"sign-in answered {status}"
@@ -370,8 +382,13 @@ def tick_request(path: str, juror: Juror, criterion: int, observed: bool, op_id:
     """(method, url, body, headers) of one tick, as the phone sends it."""
     if path == "baseline":
         body = urlencode(
-            {"op_id": op_id, "kind": "mark", "modality": "MSP", "criterion_id": criterion,
-             "observed": "1" if observed else "0"}
+            {
+                "op_id": op_id,
+                "kind": "mark",
+                "modality": "MSP",
+                "criterion_id": criterion,
+                "observed": "1" if observed else "0",
+            }
         )
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         return "POST", "/tick", body, headers
@@ -379,19 +396,29 @@ def tick_request(path: str, juror: Juror, criterion: int, observed: bool, op_id:
     if path == "htmx":
         body = urlencode(
             {
-                "op_id": op_id, "kind": "mark", "modality": "MSP", "criterion_id": criterion,
+                "op_id": op_id,
+                "kind": "mark",
+                "modality": "MSP",
+                "criterion_id": criterion,
                 "observed": "1" if observed else "0",
                 "next": f"/jury/candidats/{juror.candidate_id}/phases/{juror.phase_id}",
             }
         )
-        headers = {**common, "HX-Request": "true",
-                   "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {
+            **common,
+            "HX-Request": "true",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         return "POST", f"/jury/candidats/{juror.candidate_id}/operation", body, headers
     operation = {
         "op_id": op_id,
         "kind": "mark",
-        "payload": {"candidate_id": juror.candidate_id, "modality": "MSP",
-                    "criterion_id": criterion, "observed": observed},
+        "payload": {
+            "candidate_id": juror.candidate_id,
+            "modality": "MSP",
+            "criterion_id": criterion,
+            "observed": observed,
+        },
         "client_time": "2026-06-01T09:00:00+02:00",
     }
     body = json.dumps({"operations": [operation], "pending": 1})
@@ -495,8 +522,15 @@ def lua_script(path: str, jurors: list[Juror], criteria: list[int]) -> str:
 def run_wrk(port: int, script: Path, connections: int, duration: float) -> dict:
     threads = max(1, min(2, connections))
     command = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
-        "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}",
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
@@ -518,7 +552,11 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def run_python(
-    port: int, path: str, jurors: list[Juror], criteria: list[int], duration: float,
+    port: int,
+    path: str,
+    jurors: list[Juror],
+    criteria: list[int],
+    duration: float,
     rate: float | None,
 ) -> dict:
     """One thread per juror, keep-alive; closed loop (rate None) or `rate` taps per second.
@@ -571,8 +609,7 @@ def run_python(
             errors.extend(wrong)
 
     workers = [
-        threading.Thread(target=juror_loop, args=(i, j), daemon=True)
-        for i, j in enumerate(jurors)
+        threading.Thread(target=juror_loop, args=(i, j), daemon=True) for i, j in enumerate(jurors)
     ]
     for worker in workers:
         worker.start()
@@ -613,7 +650,10 @@ def profile_ticks(url: str, count: int, path: str) -> None:
     def ticks(n: int) -> None:
         for i in range(n):
             method, target, body, headers = tick_request(
-                path, juror, scenario.criteria[i % len(scenario.criteria)], i % 2 == 0,
+                path,
+                juror,
+                scenario.criteria[i % len(scenario.criteria)],
+                i % 2 == 0,
                 str(uuid.uuid4()),
             )
             headers.pop("Cookie", None)
@@ -627,8 +667,9 @@ def profile_ticks(url: str, count: int, path: str) -> None:
     ticks(count)
     profiler.disable()
     elapsed = time.perf_counter() - started
-    print(f"{count} {path} ticks in-process: {elapsed / count * 1000:.2f} ms per tick "
-          f"(profiler on)\n")
+    print(
+        f"{count} {path} ticks in-process: {elapsed / count * 1000:.2f} ms per tick (profiler on)\n"
+    )
     stats = pstats.Stats(profiler).strip_dirs()
     stats.sort_stats("cumulative").print_stats(35)
     stats.sort_stats("tottime").print_stats(25)
@@ -661,7 +702,10 @@ def cpu_per_request(url: str, count: int) -> dict[str, float]:
     def send(path: str, i: int) -> None:
         target_client = bare if path == "baseline" else client
         method, target, body, headers = tick_request(
-            path, juror, scenario.criteria[i % len(scenario.criteria)], i % 2 == 0,
+            path,
+            juror,
+            scenario.criteria[i % len(scenario.criteria)],
+            i % 2 == 0,
             str(uuid.uuid4()),
         )
         headers.pop("Cookie", None)
@@ -722,15 +766,22 @@ def measure_database(kind: str, url: str, args, workdir: Path, wrk: bool) -> lis
         )
         common = dict(workers=args.workers, worker_class=worker_class, threads=args.threads)
         baseline = Gunicorn(
-            f"{kind} baseline", "tick_throughput:baseline_app()", cwd=HERE,
-            env={"BENCH_BASELINE_URL": url}, log=workdir / "baseline.log", **common,
+            f"{kind} baseline",
+            "tick_throughput:baseline_app()",
+            cwd=HERE,
+            env={"BENCH_BASELINE_URL": url},
+            log=workdir / "baseline.log",
+            **common,
         )
         with baseline:
             results += run_load(
                 kind, stack, "baseline", baseline.port, scenario, args, workdir, wrk
             )
         app = Gunicorn(
-            f"{kind} app", "wsgi:app", cwd=ROOT, log=workdir / "app.log",
+            f"{kind} app",
+            "wsgi:app",
+            cwd=ROOT,
+            log=workdir / "app.log",
             env={
                 "NTC_DATABASE_URL": url,
                 "NTC_SECRET_KEY": scenario.secret_key,
@@ -810,12 +861,17 @@ def summarise(results: list[Result]) -> int:
                     continue
                 if _closed(r):
                     ratio = r.numbers["rps"] / base.numbers["rps"]
-                    verdicts.append((f"{db_kind} {stack} {r.path} ratio {ratio:.2f}",
-                                     ratio >= TARGET_RATIO))
+                    verdicts.append(
+                        (f"{db_kind} {stack} {r.path} ratio {ratio:.2f}", ratio >= TARGET_RATIO)
+                    )
                 else:
                     p99 = r.numbers["p99_ms"]
-                    verdicts.append((f"{db_kind} {stack} {r.path} p99 {p99:.1f} ms at {r.load}",
-                                     p99 < TARGET_P99_MS))
+                    verdicts.append(
+                        (
+                            f"{db_kind} {stack} {r.path} p99 {p99:.1f} ms at {r.load}",
+                            p99 < TARGET_P99_MS,
+                        )
+                    )
     print(f"\nTargets: ratio ≥ {TARGET_RATIO} (closed loop), p99 < {TARGET_P99_MS:g} ms (paced)")
     for label, ok in verdicts:
         print(f"  {'ok  ' if ok else 'MISS'} {label}")
@@ -829,21 +885,44 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
-    parser.add_argument("--worker-class", dest="worker_classes", action="append",
-                        choices=["sync", "gthread"], help="repeatable (default: sync, gthread)")
-    parser.add_argument("--path", dest="paths", action="append", choices=["htmx", "batch"],
-                        help="tick path, repeatable (default: htmx, batch)")
-    parser.add_argument("--rate", dest="rates", action="append", type=float,
-                        help="paced taps per second per juror, repeatable (default: 1, 4)")
-    parser.add_argument("--pg", default=os.environ.get("NTC_BENCH_PG_URL"),
-                        help="PostgreSQL URL of a throwaway database (or NTC_BENCH_PG_URL)")
+    parser.add_argument(
+        "--worker-class",
+        dest="worker_classes",
+        action="append",
+        choices=["sync", "gthread"],
+        help="repeatable (default: sync, gthread)",
+    )
+    parser.add_argument(
+        "--path",
+        dest="paths",
+        action="append",
+        choices=["htmx", "batch"],
+        help="tick path, repeatable (default: htmx, batch)",
+    )
+    parser.add_argument(
+        "--rate",
+        dest="rates",
+        action="append",
+        type=float,
+        help="paced taps per second per juror, repeatable (default: 1, 4)",
+    )
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("NTC_BENCH_PG_URL"),
+        help="PostgreSQL URL of a throwaway database (or NTC_BENCH_PG_URL)",
+    )
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--json", type=Path, help="also write the results there")
-    parser.add_argument("--cpu-requests", type=int, default=300,
-                        help="requests per path for the in-process CPU figures")
-    parser.add_argument("--profile", type=int, metavar="N",
-                        help="profile N ticks in-process instead (SQLite)")
+    parser.add_argument(
+        "--cpu-requests",
+        type=int,
+        default=300,
+        help="requests per path for the in-process CPU figures",
+    )
+    parser.add_argument(
+        "--profile", type=int, metavar="N", help="profile N ticks in-process instead (SQLite)"
+    )
     args = parser.parse_args(argv)
     args.worker_classes = args.worker_classes or ["sync", "gthread"]
     args.paths = args.paths or ["htmx", "batch"]
@@ -853,13 +932,14 @@ def main(argv=None) -> int:
     try:
         if args.profile:
             for path in args.paths:
-                profile_ticks(f"sqlite:///{workdir / f'profile-{path}.sqlite'}", args.profile,
-                              path)
+                profile_ticks(f"sqlite:///{workdir / f'profile-{path}.sqlite'}", args.profile, path)
             return 0
         wrk = shutil.which("wrk") is not None and not args.python_client
-        print(f"client: {'wrk (closed loop) + Python threads (paced)' if wrk else 'Python'}; "
-              f"{os.cpu_count()} CPUs; {args.duration:g} s per measurement; "
-              f"load average {os.getloadavg()[0]:.1f} (other work on the machine skews figures)")
+        print(
+            f"client: {'wrk (closed loop) + Python threads (paced)' if wrk else 'Python'}; "
+            f"{os.cpu_count()} CPUs; {args.duration:g} s per measurement; "
+            f"load average {os.getloadavg()[0]:.1f} (other work on the machine skews figures)"
+        )
         databases = []
         if not args.no_sqlite:
             databases.append(("sqlite", f"sqlite:///{workdir / 'bench.sqlite'}"))
