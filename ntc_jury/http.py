@@ -45,6 +45,20 @@ def reads_json(view):
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path of this site, else None: a redirect never leaves the site.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so "/", tab,
+    "/x" or "/", backslash, "x" lead to the host x; a newline would also break the Location
+    header (a 500). Any space, control character or backslash is refused: our links have none.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(c == "\\" or c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    return target
+
+
 def is_htmx() -> bool:
     """True for a request made by htmx (it answers with a fragment, not a page)."""
     return request.headers.get("HX-Request") == "true"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from ..http import local_path
+
 PAYLOAD_FIELDS = {
     "mark": ("modality", "criterion_id", "observed"),
     "transversal": ("transversal_id", "competency_id", "observed"),
@@ -27,6 +29,4 @@ def operation_from_form(form, candidate_id: int) -> tuple[str, str, dict]:
 
 def safe_next(target: str | None) -> str | None:
     """Only local paths, never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    return local_path(target)

@@ -3,6 +3,7 @@ from sqlalchemy import text
 
 from ..access import public
 from ..extensions import db
+from ..http import local_path
 from ..i18n import LANGUAGE_COOKIE
 from ..locking import allowed_when_locked
 from . import bp
@@ -21,10 +22,8 @@ def home():
 def set_language():
     """Remember the chosen interface language in a cookie."""
     lang = request.form.get("lang", "")
-    target = request.form.get("next", "")
     # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.home")
+    target = local_path(request.form.get("next")) or url_for("main.home")
     response = redirect(target, code=303)
     if lang in current_app.config["LANGUAGES"]:
         response.set_cookie(
