@@ -563,7 +563,8 @@ def _int(value) -> int | None:
     """An id sent by a client: an int, or ASCII digits; None for anything else.
 
     Ids are INTEGER columns, so a larger number names nothing (and SQLite cannot even be asked
-    about a Python int past 2**63). "¹" and "٣" are digits to str.isdigit(), not to int().
+    about a Python int past 2**63). Only ASCII digits: "¹" is a digit to str.isdigit(), not
+    to int().
     """
     if isinstance(value, str):
         text = value.strip()
