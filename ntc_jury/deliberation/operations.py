@@ -154,6 +154,30 @@ def _decided(chair, deliberation, kind, candidate_id, subject_id, before, after)
     db.session.flush()
 
 
+def _store_decision(
+    chair, deliberation, kind, candidate_id, subject_id, decision, existing, result, value, reason
+):
+    """Check the reason rule, record the decision with its suggestion, audit, void signatures."""
+    departs = departs_from_suggestion(result.suggestion, value)
+    reason = _validated_reason(value.value, departs, reason)
+    before = _snapshot(existing)
+    decision.outcome, decision.reason, decision.decided_by_id = value, reason, chair.id
+    decision.suggestion = result.suggestion.value
+    decision.suggestion_trace = result.trace.summary()
+    decision.decided_at = utcnow()
+    db.session.add(decision)
+    _decided(
+        chair,
+        deliberation,
+        kind,
+        candidate_id,
+        subject_id,
+        before,
+        {"outcome": value.value, "reason": reason, "departs": departs},
+    )
+    return decision
+
+
 def record_competency_decision(
     *, chair: JuryMember, candidate_id: int, competency_id: int, outcome: str, reason: str
 ) -> CompetencyDecision:
@@ -165,27 +189,18 @@ def record_competency_decision(
     if item is None:
         raise DeliberationRefused(_("Compétence inconnue pour ce candidat."))
     value = _outcome(CompetencyOutcome, outcome)
-    departs = departs_from_suggestion(item.result.suggestion, value)
-    reason = _validated_reason(value.value, departs, reason)
-    decision = item.decision or CompetencyDecision(
-        candidate_id=candidate_id, competency_id=competency_id
-    )
-    before = _snapshot(item.decision)
-    decision.outcome, decision.reason, decision.decided_by_id = value, reason, chair.id
-    decision.suggestion = item.result.suggestion.value
-    decision.suggestion_trace = item.result.trace.summary()
-    decision.decided_at = utcnow()
-    db.session.add(decision)
-    _decided(
+    return _store_decision(
         chair,
         deliberation,
         "competency",
         candidate_id,
         competency_id,
-        before,
-        {"outcome": value.value, "reason": reason, "departs": departs},
+        item.decision or CompetencyDecision(candidate_id=candidate_id, competency_id=competency_id),
+        item.decision,
+        item.result,
+        value,
+        reason,
     )
-    return decision
 
 
 def record_ccp_decision(
@@ -205,25 +220,18 @@ def record_ccp_decision(
         raise DeliberationRefused(
             _("« Déjà acquis » est réservé aux CCP que le candidat détient déjà.")
         )
-    departs = departs_from_suggestion(result.suggestion, value)
-    reason = _validated_reason(value.value, departs, reason)
-    decision = existing or CcpDecision(candidate_id=candidate_id, ccp_id=ccp_id)
-    before = _snapshot(existing)
-    decision.outcome, decision.reason, decision.decided_by_id = value, reason, chair.id
-    decision.suggestion = result.suggestion.value
-    decision.suggestion_trace = result.trace.summary()
-    decision.decided_at = utcnow()
-    db.session.add(decision)
-    _decided(
+    return _store_decision(
         chair,
         deliberation,
         "ccp",
         candidate_id,
         ccp_id,
-        before,
-        {"outcome": value.value, "reason": reason, "departs": departs},
+        existing or CcpDecision(candidate_id=candidate_id, ccp_id=ccp_id),
+        existing,
+        result,
+        value,
+        reason,
     )
-    return decision
 
 
 def record_title_decision(
@@ -237,25 +245,18 @@ def record_title_decision(
         raise DeliberationRefused(_("Ce candidat ne se présente pas au titre dans cette session."))
     result, existing = board.title
     value = _outcome(TitleOutcome, outcome)
-    departs = departs_from_suggestion(result.suggestion, value)
-    reason = _validated_reason(value.value, departs, reason)
-    decision = existing or TitleDecision(candidate_id=candidate_id)
-    before = _snapshot(existing)
-    decision.outcome, decision.reason, decision.decided_by_id = value, reason, chair.id
-    decision.suggestion = result.suggestion.value
-    decision.suggestion_trace = result.trace.summary()
-    decision.decided_at = utcnow()
-    db.session.add(decision)
-    _decided(
+    return _store_decision(
         chair,
         deliberation,
         "title",
         candidate_id,
         0,
-        before,
-        {"outcome": value.value, "reason": reason, "departs": departs},
+        existing or TitleDecision(candidate_id=candidate_id),
+        existing,
+        result,
+        value,
+        reason,
     )
-    return decision
 
 
 def record_presence(*, chair: JuryMember, candidate_id: int, presence: str, note: str) -> None:
