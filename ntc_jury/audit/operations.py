@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import has_request_context, request
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from ..core.vocabulary import ActorKind
 from ..extensions import db
@@ -12,6 +14,7 @@ from .chain import GENESIS, event_hash
 
 # Any constant works; it only has to be the same for every writer of the chain.
 _PG_AUDIT_LOCK = 720338
+_LOCKED_IN = "ntc_audit_chain_locked_in"
 
 
 def record_event(
@@ -25,12 +28,15 @@ def record_event(
     before: dict | None = None,
     after: dict | None = None,
     op_id: str | None = None,
-) -> AuditEvent:
-    """Append one event, chained to the previous one; flushes, the caller commits."""
+) -> None:
+    """Append one event, chained to the previous one; the caller commits.
+
+    Two prepared Core statements (the last hash, the INSERT): every tick writes an event, and
+    building statements or an ORM object costs more than the database takes to run them.
+    """
     lock_chain()
-    previous = db.session.execute(
-        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    connection = db.session.connection()
+    previous = connection.execute(_last_hash_statement()).scalar_one_or_none()
     kind, actor_id, label = _describe_actor(actor, actor_kind)
     fields = {
         "at": utcnow(),
@@ -47,10 +53,21 @@ def record_event(
         "ip": _fit("ip", (request.remote_addr or "") if has_request_context() else ""),
     }
     prev_hash = previous or GENESIS
-    event = AuditEvent(**fields, prev_hash=prev_hash, hash=event_hash(prev_hash, fields))
-    db.session.add(event)
-    db.session.flush()
-    return event
+    connection.execute(
+        _insert_statement(),
+        {**fields, "prev_hash": prev_hash, "hash": event_hash(prev_hash, fields)},
+    )
+
+
+@cache
+def _last_hash_statement():
+    table = AuditEvent.__table__
+    return select(table.c.hash).order_by(table.c.id.desc()).limit(1)
+
+
+@cache
+def _insert_statement():
+    return insert(AuditEvent.__table__)
 
 
 def _fit(column: str, text: str) -> str:
@@ -70,8 +87,14 @@ def lock_chain() -> None:
     requests claiming the same operation ids) calls this first: holding a row the other
     needs while waiting here for the other would deadlock.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    connection = db.session.connection()
+    transaction = connection.get_transaction()
+    # Taken once per transaction: a tick's operation and its audit event both ask for it.
+    if connection.info.get(_LOCKED_IN) is not transaction:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+        connection.info[_LOCKED_IN] = transaction
 
 
 def _describe_actor(actor, actor_kind: ActorKind | None) -> tuple[ActorKind, int | None, str]:

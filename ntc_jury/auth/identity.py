@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from functools import cache
 
 from flask import current_app
 from flask_login import AnonymousUserMixin
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..models import JuryMember, StaffUser, utcnow
@@ -57,6 +60,16 @@ class Anonymous(AnonymousUserMixin):
 login_manager.anonymous_user = Anonymous
 
 
+@cache
+def _juror_statement():
+    """Built once; the session rides along: every juror page and operation needs it."""
+    return (
+        select(JuryMember)
+        .where(JuryMember.id == bindparam("id"))
+        .options(joinedload(JuryMember.session))
+    )
+
+
 @login_manager.user_loader
 def load_identity(identity: str):
     kind, _, rest = identity.partition(":")
@@ -68,7 +81,7 @@ def load_identity(identity: str):
         if user and user.active and fingerprint(user.password_hash) == fp:
             return user
     elif kind == "juror":
-        member = db.session.get(JuryMember, int(raw_id))
+        member = db.session.execute(_juror_statement(), {"id": int(raw_id)}).scalar_one_or_none()
         if member and fingerprint(member.access_token_sha256) == fp and juror_access_open(member):
             return member
     return None

@@ -61,6 +61,56 @@ class CandidatePage:
         return [self.ref.transversal(tid) for tid in competency.transversal_ids]
 
 
+@dataclass(frozen=True)
+class _CandidateId:
+    id: int
+
+
+@dataclass(frozen=True)
+class _TickState:
+    transversals: frozenset[tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class AppliedTickPage:
+    """What a tick's fragment needs once the tick was just applied, known without a read.
+
+    The rules let the tick through, so scoring was open, the juror cleared and the grid not
+    complete; the tick's new value is the operation's. Only the ticked criterion (or
+    transversal) is rendered from it.
+    """
+
+    candidate: _CandidateId
+    ref: ReferentialDef
+    observed: bool
+    state: _TickState
+    scoring_open: bool = True
+
+    def ticked(self, criterion_id: int, modality: str) -> bool:
+        return self.observed
+
+    def grid_done(self, modality: str) -> bool:
+        return False
+
+
+def fragment_page(member: JuryMember, candidate_id: int, kind: str, outcome):
+    """The page an operation's htmx fragment is rendered from.
+
+    A tick just applied needs no read (the hot path of the exam day); anything else (a
+    refusal, a replay, a grid, a note) reads the juror's whole record about the candidate.
+    """
+    if outcome.status == "applied" and kind in ("mark", "transversal"):
+        observed = bool(outcome.result.get("observed"))
+        pair = (outcome.result.get("transversal_id"), outcome.result.get("competency_id"))
+        return AppliedTickPage(
+            candidate=_CandidateId(candidate_id),
+            ref=queries.session_referential(member),
+            observed=observed,
+            state=_TickState(frozenset({pair} if kind == "transversal" and observed else ())),
+        )
+    return candidate_page(member, candidate_id)
+
+
 def candidate_page(member: JuryMember, candidate_id: int) -> CandidatePage:
     candidate = queries.candidate_or_404(member, candidate_id)
     ref = queries.session_referential(member)

@@ -6,9 +6,10 @@ Independence: nothing here returns another juror's marks or observations.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.referential import CandidatePlan, ReferentialDef, plan_for
@@ -89,19 +90,113 @@ class CandidateRef:
     held_ccp_codes: frozenset[str]
 
 
-def candidate_ref(member: JuryMember, candidate_id: int) -> CandidateRef | None:
-    """A candidate of the juror's own session, with the CCPs they hold, in one statement."""
-    rows = db.session.execute(
-        select(Candidate.id, Candidate.route, Candidate.presence, Ccp.code)
-        .outerjoin(HeldCcp, HeldCcp.candidate_id == Candidate.id)
-        .outerjoin(Ccp, Ccp.id == HeldCcp.ccp_id)
-        .where(Candidate.id == candidate_id, Candidate.session_id == member.session_id)
-    ).all()
+@dataclass(frozen=True)
+class ScoringFacts:
+    """What an operation's rules need from the database about this juror and candidate."""
+
+    has_conflict: bool | None  # None: the juror has not declared anything yet
+    grid_done: bool  # the grid of the operation's modality is declared complete
+    mark_before: bool | None  # the stored tick of the operation's criterion, None when new
+    transversal_before: bool | None  # likewise for a transversal tick
+
+
+def scoring_facts(
+    member: JuryMember,
+    candidate_id: int,
+    *,
+    modality_id: int | None = None,
+    criterion_id: int | None = None,
+    transversal_id: int | None = None,
+    competency_id: int | None = None,
+) -> tuple[CandidateRef, ScoringFacts] | None:
+    """A candidate of the juror's own session and the juror's own record about them.
+
+    One prepared statement whatever the operation: a tick is the hottest write of the exam
+    day, and building a statement costs more CPU than SQLite takes to run it. Ids the
+    operation does not name are NULL, so their subqueries find nothing.
+    """
+    rows = (
+        db.session.connection()
+        .execute(
+            _scoring_facts_statement(),
+            {
+                "candidate_id": candidate_id,
+                "session_id": member.session_id,
+                "member_id": member.id,
+                "modality_id": modality_id,
+                "criterion_id": criterion_id,
+                "transversal_id": transversal_id,
+                "competency_id": competency_id,
+            },
+        )
+        .all()
+    )
     if not rows:
         return None
     first = rows[0]
     held = frozenset(row.code for row in rows if row.code is not None)
-    return CandidateRef(first.id, first.route, first.presence, held)
+    facts = ScoringFacts(
+        has_conflict=None if first.has_conflict is None else bool(first.has_conflict),
+        grid_done=bool(first.grid_done),
+        mark_before=None if first.mark_before is None else bool(first.mark_before),
+        transversal_before=(
+            None if first.transversal_before is None else bool(first.transversal_before)
+        ),
+    )
+    return CandidateRef(first.id, first.route, first.presence, held), facts
+
+
+@cache
+def _scoring_facts_statement():
+    """Built once: Core tables (no ORM compile step), correlated on the candidate's id."""
+    candidate, held, ccp = Candidate.__table__, HeldCcp.__table__, Ccp.__table__
+    conflict, grid = ConflictDeclaration.__table__, GridCompletion.__table__
+    mark, transversal = Mark.__table__, TransversalMark.__table__
+    member_id = bindparam("member_id")
+
+    def mine(table):
+        return (table.c.jury_member_id == member_id) & (table.c.candidate_id == candidate.c.id)
+
+    return (
+        select(
+            candidate.c.id,
+            candidate.c.route,
+            candidate.c.presence,
+            ccp.c.code,
+            select(conflict.c.has_conflict)
+            .where(mine(conflict))
+            .scalar_subquery()
+            .label("has_conflict"),
+            exists()
+            .where(mine(grid), grid.c.modality_id == bindparam("modality_id"))
+            .label("grid_done"),
+            select(mark.c.observed)
+            .where(
+                mine(mark),
+                mark.c.criterion_id == bindparam("criterion_id"),
+                mark.c.modality_id == bindparam("modality_id"),
+            )
+            .scalar_subquery()
+            .label("mark_before"),
+            select(transversal.c.observed)
+            .where(
+                mine(transversal),
+                transversal.c.transversal_id == bindparam("transversal_id"),
+                transversal.c.competency_id == bindparam("competency_id"),
+            )
+            .scalar_subquery()
+            .label("transversal_before"),
+        )
+        .select_from(
+            candidate.outerjoin(held, held.c.candidate_id == candidate.c.id).outerjoin(
+                ccp, ccp.c.id == held.c.ccp_id
+            )
+        )
+        .where(
+            candidate.c.id == bindparam("candidate_id"),
+            candidate.c.session_id == bindparam("session_id"),
+        )
+    )
 
 
 def candidates_query(member: JuryMember):

@@ -105,7 +105,7 @@ def _saved_message() -> str:
 
 
 def _fragment(kind: str, candidate_id: int, outcome):
-    page = pages.candidate_page(current_user, candidate_id)
+    page = pages.fragment_page(current_user, candidate_id, kind, outcome)
     return render_template(
         "jury/_operation_result.html",
         page=page,

@@ -34,7 +34,7 @@ from tests.factories import add_candidate, make_session
 # Candidate page: juror + session, the candidate with its held CCPs (one joined query),
 #   marks, grids, notes, transversal marks, conflict declaration, timetable.
 # Phase page: the candidate page without the timetable.
-EXPECTED = {"home": 7, "candidate": 9, "phase": 8}
+EXPECTED = {"home": 6, "candidate": 8, "phase": 7}
 
 
 @dataclass
