@@ -1,6 +1,9 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 
+import fcntl
+import os
 import sqlite3
+import threading
 
 from flask import has_request_context, request
 from flask_babel import Babel
@@ -11,6 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from .models.base import Base
 
@@ -51,4 +55,51 @@ def _begin_sqlite(conn):
     if conn.dialect.name != "sqlite":
         return
     writing = has_request_context() and request.method not in _READ_METHODS
+    if writing:
+        _take_write_turn(conn)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+# SQLite makes a writer that finds the write lock taken poll for it, sleeping 1, 2, 5, 10…
+# up to 100 ms between tries: with a few workers ticking at once, most of a tick's latency
+# was that sleep, with the lock already free. Writing requests therefore first queue on an
+# advisory file lock (flock) beside the database, which wakes the next writer the moment the
+# previous one ends; SQLite's own lock and busy timeout still guard every other writer (the
+# flask commands). The kernel drops a flock when its process dies (kill -9 included).
+_TURN = "ntc_write_turn"  # key in the pool connection's info: the open lock file
+_held = threading.local()
+
+
+def _take_write_turn(conn) -> None:
+    database = conn.engine.url.database
+    if not database or database == ":memory:" or getattr(_held, "handle", None) is not None:
+        return  # no file to lock beside, or this thread already holds the turn
+    info = conn.connection.info  # lives as long as the DBAPI connection
+    if _TURN not in info:
+        info[_TURN] = os.open(f"{database}-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(info[_TURN], fcntl.LOCK_EX)
+    _held.handle = info[_TURN]
+
+
+def _end_write_turn(*_args) -> None:
+    handle = getattr(_held, "handle", None)
+    if handle is not None:
+        _held.handle = None
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _forget_lock_file(_dbapi_connection, record) -> None:
+    handle = record.info.pop(_TURN, None)
+    if handle is not None:
+        if getattr(_held, "handle", None) == handle:
+            _end_write_turn()
+        os.close(handle)
+
+
+# The transaction ends on commit or rollback (a Session closing mid-transaction rolls back);
+# a connection given back to the pool ends its thread's turn too, closing one closes its file.
+event.listen(Engine, "commit", _end_write_turn)
+event.listen(Engine, "rollback", _end_write_turn)
+event.listen(Pool, "checkin", _end_write_turn)
+event.listen(Pool, "close", _forget_lock_file)
+event.listen(Pool, "detach", _forget_lock_file)

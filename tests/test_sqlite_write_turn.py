@@ -1,0 +1,90 @@
+"""SQLite writers queue on a file lock beside the database (extensions.py).
+
+SQLite makes a writer that finds its write lock taken poll with growing sleeps; writing
+requests therefore first take an advisory flock, which the next writer gets the moment the
+previous transaction ends. These tests use their own SQLite file whatever database the rest
+of the suite runs on, and check the lock with a non-blocking flock from another descriptor
+(no waiting on time).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+from ntc_jury.extensions import db
+from tests.conftest import make_test_app
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    app = make_test_app(f"sqlite:///{tmp_path / 'turn.sqlite'}")
+    with app.app_context():
+        db.create_all()
+    yield app, tmp_path / "turn.sqlite-writelock"
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _turn_is_free(lock_file) -> bool:
+    """Whether another writer could take the turn right now (never waits)."""
+    handle = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(handle)  # closing drops a lock taken through it
+    return True
+
+
+def test_a_writing_request_holds_the_turn_until_it_commits(sqlite_app):
+    app, lock_file = sqlite_app
+    with app.test_request_context("/jury/operations", method="POST"):
+        db.session.execute(text("SELECT 1"))
+        assert lock_file.exists()
+        assert not _turn_is_free(lock_file)
+        db.session.commit()
+        assert _turn_is_free(lock_file)
+
+
+def test_a_rolled_back_or_closed_transaction_ends_the_turn(sqlite_app):
+    app, lock_file = sqlite_app
+    with app.test_request_context("/jury/operations", method="POST"):
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        assert _turn_is_free(lock_file)
+        db.session.execute(text("SELECT 1"))
+        assert not _turn_is_free(lock_file)
+        db.session.close()  # what the app does at the end of every request
+        assert _turn_is_free(lock_file)
+
+
+def test_reads_do_not_take_the_turn(sqlite_app):
+    app, lock_file = sqlite_app
+    with app.test_request_context("/jury/", method="GET"):
+        db.session.execute(text("SELECT 1"))
+        assert _turn_is_free(lock_file)
+        db.session.rollback()
+
+
+def test_the_write_lock_and_the_turn_are_taken_together(sqlite_app, tmp_path):
+    """BEGIN IMMEDIATE still follows: commands that write without a request keep waiting on
+    SQLite's own lock, so the turn never lets two writers in."""
+    app, lock_file = sqlite_app
+    other = sqlite3.connect(tmp_path / "turn.sqlite", timeout=0, isolation_level=None)
+    try:
+        with app.test_request_context("/jury/operations", method="POST"):
+            db.session.execute(text("SELECT 1"))
+            assert not _turn_is_free(lock_file)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            db.session.commit()
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
