@@ -18,6 +18,7 @@ class CandidatePage:
     ref: ReferentialDef
     plan: CandidatePlan
     state: queries.JurorCandidateState
+    detached = False  # holds database rows: renders inside the transaction
 
     @property
     def locked(self) -> bool:
@@ -85,6 +86,7 @@ class AppliedTickPage:
     observed: bool
     state: _TickState
     scoring_open: bool = True
+    detached = True  # plain data: renders after the transaction ended
 
     def ticked(self, criterion_id: int, modality: str) -> bool:
         return self.observed

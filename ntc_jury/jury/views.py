@@ -55,10 +55,15 @@ def submit(candidate_id: int):
     )
     status = 200 if outcome.ok else (409 if outcome.locked else 422)
     if is_htmx():
+        page = pages.fragment_page(current_user, candidate_id, kind, outcome)
+        if page.detached:
+            # Nothing left to read: commit first, so the rendering holds no lock.
+            db.session.commit()
+            return _fragment(page, kind, outcome), status
         # Rendered inside the operation's transaction: a second one would read the juror
         # again and, on SQLite, queue for the write lock a second time.
         try:
-            return _fragment(kind, candidate_id, outcome), status
+            return _fragment(page, kind, outcome), status
         finally:
             db.session.commit()
     db.session.commit()
@@ -104,8 +109,7 @@ def _saved_message() -> str:
     return _("Enregistré.")
 
 
-def _fragment(kind: str, candidate_id: int, outcome):
-    page = pages.fragment_page(current_user, candidate_id, kind, outcome)
+def _fragment(page, kind: str, outcome):
     return render_template(
         "jury/_operation_result.html",
         page=page,

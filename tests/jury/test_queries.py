@@ -1,7 +1,8 @@
 """The juror's pages cost a fixed number of SQL statements (DESIGN.md §5, issue 4 part 9).
 
 A session with 1 candidate and one with 20 candidates, each scored by 3 jurors with many
-marks, notes and completed grids: every page must issue exactly the same statements.
+marks, notes and completed grids: every page must issue exactly the same statements. A tick
+is counted too, statement by statement.
 """
 
 from __future__ import annotations
@@ -171,3 +172,67 @@ def test_marks_of_other_jurors_and_candidates_cost_nothing(db, ntc, sign_in, cou
     after = {page: len(_measure(db, count_queries, client, url)) for page, url in urls.items()}
 
     assert before == after == {"home": EXPECTED["home"], "candidate": EXPECTED["candidate"]}
+
+
+# A tick, whichever path carries it: the signed-in juror with their session; the candidate
+# with the juror's record about them (one statement); the claim of the operation id with
+# its answer; the mark; the audit chain's last hash and the new event. SQLite's BEGIN and
+# PostgreSQL's chain lock are transaction control and left out, as above.
+TICK_STATEMENTS = [
+    "SELECT jury_member",
+    "SELECT candidate",
+    "INSERT INTO applied_operation",
+    "INSERT INTO mark",
+    "SELECT audit_event.hash",
+    "INSERT INTO audit_event",
+]
+
+
+@pytest.mark.parametrize("path", ["htmx", "form", "batch"])
+def test_a_tick_costs_six_statements(db, scene, sign_in, count_queries, path):
+    import uuid
+
+    client = sign_in(scene.juror)
+    candidate_id = scene.candidate.id
+    criterion = scene.criterion("CP3", 1)
+    cleared = {"op_id": str(uuid.uuid4()), "kind": "conflict", "has_conflict": "0"}
+    assert client.post(f"/jury/candidats/{candidate_id}/operation", data=cleared).status_code == 303
+
+    def tick(observed: bool):
+        op_id = str(uuid.uuid4())
+        if path == "batch":
+            payload = {"candidate_id": candidate_id, "modality": "MSP"}
+            payload |= {"criterion_id": criterion, "observed": observed}
+            body = {"operations": [{"op_id": op_id, "kind": "mark", "payload": payload}]}
+            return client.post("/jury/operations", json=body)
+        return client.post(
+            f"/jury/candidats/{candidate_id}/operation",
+            data={
+                "op_id": op_id,
+                "kind": "mark",
+                "modality": "MSP",
+                "criterion_id": str(criterion),
+                "observed": "1" if observed else "0",
+            },
+            headers={"HX-Request": "true"} if path == "htmx" else {},
+        )
+
+    assert tick(True).status_code in (200, 303)  # also stamps the juror's last sync
+    db.session.close()
+    with count_queries() as counter:
+        response = tick(False)
+    assert response.status_code in (200, 303)
+    control = ("BEGIN", "SELECT pg_advisory_xact_lock")
+    statements = [s for s in counter.statements if not s.startswith(control)]
+    assert [_head(s) for s in statements] == TICK_STATEMENTS, statements
+    db.session.expire_all()
+    assert db.session.query(Mark).one().observed is False
+
+
+def _head(statement: str) -> str:
+    """What a statement does, to which table: "SELECT jury_member", "INSERT INTO mark"."""
+    words = statement.replace(",", " ").split()
+    if words[0] == "SELECT":
+        column = words[1]
+        return f"SELECT {column if column == 'audit_event.hash' else column.split('.')[0]}"
+    return " ".join(words[:3])
