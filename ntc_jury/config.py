@@ -38,8 +38,13 @@ DEFAULTS: dict[str, object] = {
     "COMPRESS_ALGORITHM": ["br", "gzip"],
     "COMPRESS_MIN_SIZE": 500,
     "COMPRESS_MIMETYPES": [
-        "text/html", "text/css", "text/javascript", "application/javascript",
-        "application/json", "application/manifest+json", "image/svg+xml",
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
     ],
     # Public base URL printed in access cards and on the minutes (verification link).
     "PUBLIC_URL": "http://127.0.0.1:5000",

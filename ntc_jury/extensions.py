@@ -48,9 +48,9 @@ def _begin_sqlite(conn):
     """Writing requests take SQLite's write lock up front.
 
     A deferred transaction that reads, then writes after another writer committed, fails at
-    once with SQLITE_BUSY instead of waiting; IMMEDIATE makes writers queue on busy_timeout.
+    once with SQLITE_BUSY instead of waiting; IMMEDIATE makes writers queue.
     Reads (GET) and work outside requests (commands, tests) stay deferred, so a reader
-    never holds the write lock.
+    never holds the write lock. (PostgreSQL: see `hold_pg_write_lock`.)
     """
     if conn.dialect.name != "sqlite":
         return
@@ -58,6 +58,45 @@ def _begin_sqlite(conn):
     if writing:
         _take_write_turn(conn)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+# Any constant works; it only has to be the same for every writer.
+PG_WRITE_LOCK = 720338
+_PG_LOCKED = "ntc_pg_write_lock_held"  # key in the connection's info, until commit/rollback
+
+
+def hold_pg_write_lock(conn) -> None:
+    """PostgreSQL: the transaction-scoped advisory lock all writers share, taken once.
+
+    Every audited write takes it (the audit chain's lock), and writing requests take it
+    before anything else (http.py): a request that locked a row (a staff edit of a juror)
+    and then waited for it, held by one waiting for that row (the juror's own batch), was a
+    deadlock.
+    """
+    if not conn.info.get(_PG_LOCKED):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+        conn.info[_PG_LOCKED] = True
+
+
+def _pg_write_lock_released(conn) -> None:
+    conn.info.pop(_PG_LOCKED, None)
+
+
+def _pg_connection_returned(_dbapi_connection, record) -> None:
+    # Given back to the pool means the transaction ended one way or another (the pool
+    # rolls back what was left open): never let a stale flag skip the next lock.
+    if record is not None:
+        record.info.pop(_PG_LOCKED, None)
+
+
+def _pg_connection_reset(dbapi_connection, connection_record, reset_state) -> None:
+    _pg_connection_returned(dbapi_connection, connection_record)
+
+
+event.listen(Engine, "commit", _pg_write_lock_released)
+event.listen(Engine, "rollback", _pg_write_lock_released)
+event.listen(Pool, "checkin", _pg_connection_returned)
+event.listen(Pool, "reset", _pg_connection_reset)
 
 
 # SQLite makes a writer that finds the write lock taken poll for it, sleeping 1, 2, 5, 10…

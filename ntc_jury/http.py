@@ -67,6 +67,7 @@ def is_htmx() -> bool:
 def init_app(app: Flask) -> None:
     # Before any blueprint adds its rules: each rule binds its converter when added.
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.before_request(_writers_lock_first)
     app.before_request(enforce_declared_access)
     app.before_request(_forget_cached_locale)
     from .locking import refuse_writes_to_locked_sessions
@@ -79,6 +80,16 @@ def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(code, _error_page)
     app.register_error_handler(CSRFError, _csrf_error)
+
+
+def _writers_lock_first() -> None:
+    """A writing request takes the writers' lock before its first read (PostgreSQL; SQLite
+    does it when the transaction begins, extensions.py): one writer at a time, so two
+    writers never wait on each other's rows."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        from .audit.operations import lock_chain
+
+        lock_chain()
 
 
 def _forget_cached_locale() -> None:

@@ -34,6 +34,7 @@ def template_helpers() -> dict:
         **deliberation_helpers(),
     }
 
+
 SUGGESTION_LABELS = {
     "evident_mastered": _l("évident — maîtrisée"),
     "evident_not_mastered": _l("évident — non maîtrisée"),

@@ -5,16 +5,12 @@ from __future__ import annotations
 from functools import cache
 
 from flask import has_request_context, request
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 from ..core.vocabulary import ActorKind
-from ..extensions import db
+from ..extensions import db, hold_pg_write_lock
 from ..models import AuditEvent, utcnow
 from .chain import GENESIS, event_hash
-
-# Any constant works; it only has to be the same for every writer of the chain.
-_PG_AUDIT_LOCK = 720338
-_LOCKED_IN = "ntc_audit_chain_locked_in"
 
 
 def record_event(
@@ -79,22 +75,17 @@ def _fit(column: str, text: str) -> str:
 def lock_chain() -> None:
     """Two writers must not both chain onto the same row: take the chain's lock, until commit.
 
-    PostgreSQL: a transaction-scoped advisory lock (taking it again in the same transaction is
-    harmless). SQLite: write transactions already begin IMMEDIATE (see extensions.py), so only
-    one writer is ever inside a transaction.
+    PostgreSQL: the transaction-scoped advisory lock all writers share
+    (`extensions.hold_pg_write_lock`); writing requests already hold it from their first
+    statement, commands and tests take it here. SQLite: write transactions already begin
+    IMMEDIATE (see extensions.py), so only one writer is ever inside a transaction.
 
     A writer that may also wait on another transaction's rows before its first event (two
     requests claiming the same operation ids) calls this first: holding a row the other
     needs while waiting here for the other would deadlock.
     """
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    connection = db.session.connection()
-    transaction = connection.get_transaction()
-    # Taken once per transaction: a tick's operation and its audit event both ask for it.
-    if connection.info.get(_LOCKED_IN) is not transaction:
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
-        connection.info[_LOCKED_IN] = transaction
+    if db.session.get_bind().dialect.name == "postgresql":
+        hold_pg_write_lock(db.session.connection())
 
 
 def _describe_actor(actor, actor_kind: ActorKind | None) -> tuple[ActorKind, int | None, str]:

@@ -11,12 +11,20 @@ from . import bp
 def manifest():
     """The web app manifest: installable, opens on the juror's session."""
     icons = [
-        {"src": asset_url(f"icons/icon-{size}.png"), "sizes": f"{size}x{size}",
-         "type": "image/png", "purpose": "any"}
+        {
+            "src": asset_url(f"icons/icon-{size}.png"),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": "any",
+        }
         for size in (192, 512)
     ] + [
-        {"src": asset_url(f"icons/icon-maskable-{size}.png"), "sizes": f"{size}x{size}",
-         "type": "image/png", "purpose": "maskable"}
+        {
+            "src": asset_url(f"icons/icon-maskable-{size}.png"),
+            "sizes": f"{size}x{size}",
+            "type": "image/png",
+            "purpose": "maskable",
+        }
         for size in (192, 512)
     ]
     response = jsonify(

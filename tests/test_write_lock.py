@@ -1,10 +1,11 @@
-"""SQLite writers queue on a file lock beside the database (extensions.py).
+"""Writing requests hold the database's write lock from their first statement (extensions.py).
 
-SQLite makes a writer that finds its write lock taken poll with growing sleeps; writing
-requests therefore first take an advisory flock, which the next writer gets the moment the
-previous transaction ends. These tests use their own SQLite file whatever database the rest
-of the suite runs on, and check the lock with a non-blocking flock from another descriptor
-(no waiting on time).
+On PostgreSQL it is the advisory lock every audited write shares, so no two writers can
+lock rows in opposite orders. SQLite makes a writer that finds its write lock taken poll
+with growing sleeps, so writing requests first queue on an advisory flock beside the
+database, which the next writer gets the moment the previous transaction ends. The flock
+tests use their own SQLite file whatever database the rest of the suite runs on, and check
+the lock with a non-blocking flock from another descriptor (no waiting on time).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sqlite3
 import pytest
 from sqlalchemy import text
 
-from ntc_jury.extensions import db
+from ntc_jury.extensions import PG_WRITE_LOCK, db
 from tests.conftest import make_test_app
 
 
@@ -88,3 +89,39 @@ def test_the_write_lock_and_the_turn_are_taken_together(sqlite_app, tmp_path):
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+def test_on_the_suites_database_a_write_request_locks_first_and_a_read_never(app, db):
+    """Whichever database the suite runs on (CI runs it on both)."""
+    if db.engine.dialect.name == "postgresql":
+        held = text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND objid = :key AND pid = pg_backend_pid()"
+        )
+        with app.test_request_context("/jury/operations", method="POST"):
+            app.preprocess_request()  # the before_request hooks, the lock's first of all
+            assert db.session.execute(held, {"key": PG_WRITE_LOCK}).scalar_one() == 1
+            db.session.commit()
+            db.session.close()
+        with app.test_request_context("/jury/", method="GET"):
+            app.preprocess_request()
+            assert db.session.execute(held, {"key": PG_WRITE_LOCK}).scalar_one() == 0
+            db.session.rollback()
+            db.session.close()
+    else:
+        other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+        try:
+            with app.test_request_context("/jury/operations", method="POST"):
+                db.session.execute(text("SELECT 1"))
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+                db.session.commit()
+                db.session.close()
+            with app.test_request_context("/jury/", method="GET"):
+                db.session.execute(text("SELECT 1"))
+                other.execute("BEGIN IMMEDIATE")  # a reader holds nothing a writer needs
+                other.execute("ROLLBACK")
+                db.session.rollback()
+                db.session.close()
+        finally:
+            other.close()
