@@ -37,6 +37,9 @@ DEFAULTS: dict[str, object] = {
     # Compression (Flask-Compress): text responses above 500 bytes, brotli first.
     "COMPRESS_ALGORITHM": ["br", "gzip"],
     "COMPRESS_MIN_SIZE": 500,
+    # Files sent as streams (Flask's /static/, PDFs, ZIPs) are left alone: assets are served
+    # precompressed by assets.py, and compressing a stream left its file handle open.
+    "COMPRESS_STREAMS": False,
     "COMPRESS_MIMETYPES": [
         "text/html",
         "text/css",
