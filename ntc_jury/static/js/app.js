@@ -43,34 +43,45 @@ document.addEventListener("click", function (event) {
 
 document.documentElement.classList.add("js");
 
+// Work that can wait until the page is shown and the main thread is idle (at most `timeout`
+// ms later): outbox.js starts up with it too.
+window.ntcWhenIdle = function (work, timeout) {
+  if (window.requestIdleCallback) requestIdleCallback(work, { timeout: timeout || 1000 });
+  else setTimeout(work, 1);
+};
+
 // The service worker: offline pages, and a "Mettre à jour" banner instead of silent updates.
+// Registered once the page has loaded and the main thread is idle: its install downloads the
+// app shell, which is not what the juror is waiting for.
 if ("serviceWorker" in navigator) {
   window.addEventListener("load", function () {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
-      var banner = document.getElementById("update-banner");
-      function offer() {
-        if (registration.waiting && navigator.serviceWorker.controller && banner) banner.hidden = false;
-      }
-      offer();
-      registration.addEventListener("updatefound", function () {
-        var worker = registration.installing;
-        if (worker) worker.addEventListener("statechange", function () { if (worker.state === "installed") offer(); });
+    window.ntcWhenIdle(function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+        var banner = document.getElementById("update-banner");
+        function offer() {
+          if (registration.waiting && navigator.serviceWorker.controller && banner) banner.hidden = false;
+        }
+        offer();
+        registration.addEventListener("updatefound", function () {
+          var worker = registration.installing;
+          if (worker) worker.addEventListener("statechange", function () { if (worker.state === "installed") offer(); });
+        });
+        document.addEventListener("click", function (event) {
+          if (event.target.closest("[data-update-app]") && registration.waiting) {
+            registration.waiting.postMessage({ type: "SKIP_WAITING" });
+          }
+        });
+      });
+      var reloading = false;
+      navigator.serviceWorker.addEventListener("controllerchange", function () {
+        // Only a juror-approved update reloads: the first install takes control silently.
+        if (reloading || !document.documentElement.hasAttribute("data-updating")) return;
+        reloading = true;
+        location.reload();
       });
       document.addEventListener("click", function (event) {
-        if (event.target.closest("[data-update-app]") && registration.waiting) {
-          registration.waiting.postMessage({ type: "SKIP_WAITING" });
-        }
+        if (event.target.closest("[data-update-app]")) document.documentElement.setAttribute("data-updating", "true");
       });
-    });
-    var reloading = false;
-    navigator.serviceWorker.addEventListener("controllerchange", function () {
-      // Only a juror-approved update reloads: the first install takes control silently.
-      if (reloading || !document.documentElement.hasAttribute("data-updating")) return;
-      reloading = true;
-      location.reload();
-    });
-    document.addEventListener("click", function (event) {
-      if (event.target.closest("[data-update-app]")) document.documentElement.setAttribute("data-updating", "true");
     });
   });
 }

@@ -22,7 +22,7 @@
   var backoff = 1000;
   var timer = null;
   var authLost = false;
-  var counter = Number(sessionStorage.getItem("ntc-seq") || 0);
+  var counter = null; // read from sessionStorage at the first operation
   var refused = [];
   // Operations that this document shows beyond its server-rendered state, in order.
   var docOps = [];
@@ -36,6 +36,7 @@
   }
 
   function nextKey() {
+    if (counter === null) counter = Number(sessionStorage.getItem("ntc-seq") || 0);
     counter += 1;
     sessionStorage.setItem("ntc-seq", String(counter));
     // Sortable: time first, then a per-tab counter, then randomness against tab collisions.
@@ -104,6 +105,15 @@
   }
 
   function candidateOnPage() { return body.getAttribute("data-candidate-id"); }
+
+  // Writes only what changed: rewriting the same text still costs a layout and a paint, and
+  // a live region would announce it again at every sync.
+  function setText(element, text) {
+    if (element.textContent !== text) element.textContent = text;
+  }
+  function setAttr(element, name, value) {
+    if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+  }
 
   // Everything this device recorded and the page might not show yet (cached copy).
   // Only this page's candidate: element ids (crit-MSP-12) repeat from candidate to candidate.
@@ -273,10 +283,10 @@
     };
     return loop().then(function () {
       backoff = 1000;
-      body.setAttribute("data-online", "true");
+      setAttr(body, "data-online", "true");
       scheduleRefresh();
     }).catch(function () {
-      body.setAttribute("data-online", "false");
+      setAttr(body, "data-online", "false");
       flushSoon(backoff);
       backoff = Math.min(backoff * 2, 30000);
     }).then(function () {
@@ -356,9 +366,9 @@
         text = entries.length ? words.offlinePending.replace("%n", entries.length) : words.offline;
       } else if (entries.length) { state = "pending"; text = words.pending.replace("%n", entries.length); }
       else { state = "saved"; text = words.saved; }
-      statusBox.setAttribute("data-state", state);
-      statusBox.setAttribute("data-pending", String(entries.length));
-      statusBox.textContent = text;
+      setAttr(statusBox, "data-state", state);
+      setAttr(statusBox, "data-pending", String(entries.length));
+      setText(statusBox, text);
     });
   }
 
@@ -393,8 +403,8 @@
         fetch(digestTemplate.replace("0", candidate), { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) { return r.json(); })
       ]).then(function (both) {
         var agree = both[0].sha256 === both[1].sha256 && both[0].count === both[1].count;
-        box.setAttribute("data-agree", agree ? "true" : "false");
-        box.textContent = (agree ? words.digestAgree : words.digestDiffer).replace("%n", both[1].count);
+        setAttr(box, "data-agree", agree ? "true" : "false");
+        setText(box, (agree ? words.digestAgree : words.digestDiffer).replace("%n", both[1].count));
       });
     }).catch(function () { /* offline: compared on the next sync */ });
   }
@@ -451,9 +461,16 @@
   setInterval(function () { if (!document.hidden) flush(); }, 20000);
 
   window.ntcOutbox = { record: record, flush: flush, pending: pendingEntries, journal: journalEntries, refused: refused, whenSynced: whenSynced };
-  forgetOtherJurorsPages().then(recordDrafts).then(replayStoredOperations).then(function () {
-    showStatus();
-    flushSoon(0);
-    setTimeout(prefetch, 1500);
-  });
+
+  // Start-up reads the phone's storage and talks to the server: in a task of its own once the
+  // page is shown (within 200 ms), not inside this script's evaluation, which only has to
+  // catch the juror's taps. A tap before it runs is stored and sent all the same.
+  function start() {
+    forgetOtherJurorsPages().then(recordDrafts).then(replayStoredOperations).then(function () {
+      showStatus();
+      flushSoon(0);
+      setTimeout(prefetch, 1500);
+    });
+  }
+  if (window.ntcWhenIdle) window.ntcWhenIdle(start, 200); else setTimeout(start, 0);
 })();

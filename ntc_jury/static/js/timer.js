@@ -37,13 +37,22 @@
     alertBox.textContent = messages[name] || "";
     if (navigator.vibrate) navigator.vibrate(name === "zero" ? [300, 150, 300] : 200);
   }
+  // Ticks twice a second but touches the page only when what it shows changes: an idle or
+  // paused timer costs no style, layout or paint.
+  var shown = "";
   function render() {
     var state = load();
     var left = total - elapsed(state);
-    display.textContent = format(left);
-    root.setAttribute("data-running", state.startedAt ? "true" : "false");
-    root.classList.toggle("warning", left <= 5 * 60 * 1000 && left > 0);
-    root.classList.toggle("over", left <= 0);
+    var text = format(left);
+    var running = state.startedAt ? "true" : "false";
+    var look = [text, running, left <= 5 * 60 * 1000 && left > 0, left <= 0].join("|");
+    if (look !== shown) {
+      shown = look;
+      if (display.textContent !== text) display.textContent = text;
+      root.setAttribute("data-running", running);
+      root.classList.toggle("warning", left <= 5 * 60 * 1000 && left > 0);
+      root.classList.toggle("over", left <= 0);
+    }
     if (state.startedAt && left <= 5 * 60 * 1000 && total > 5 * 60 * 1000) warn(state, "five");
     if (state.startedAt && left <= 0) warn(state, "zero");
   }
