@@ -68,6 +68,7 @@ demo: referential
 
 test: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 # The same suite against the local PostgreSQL server (started and prepared if needed).
@@ -76,6 +77,7 @@ test-pg: install-test
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/run_all.py

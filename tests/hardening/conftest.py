@@ -202,11 +202,17 @@ class GunicornServer:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn",
-                "--workers", str(self.workers),
-                "--bind", f"127.0.0.1:{self.port}",
-                "--graceful-timeout", "10",
-                "--timeout", "120",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "10",
+                "--timeout",
+                "120",
                 "wsgi:app",
             ],
             cwd=ROOT,

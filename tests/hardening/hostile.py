@@ -44,8 +44,16 @@ RIGHT_CALLERS = {
 }
 REFERENTIAL_TABLES = frozenset(
     {
-        "certification", "ccp", "modality", "transversal_competency", "competency",
-        "session_format", "competency_modality", "criterion", "phase", "transversal_link",
+        "certification",
+        "ccp",
+        "modality",
+        "transversal_competency",
+        "competency",
+        "session_format",
+        "competency_modality",
+        "criterion",
+        "phase",
+        "transversal_link",
         "phase_competency",
     }
 )
@@ -297,7 +305,6 @@ def score(member, candidate, ref, *, ticks: int) -> None:
     applied("observation", competency_id=competencies[0].id, text="Vu")
 
 
-
 # ----------------------------------------------------------------------------- credentials
 
 
@@ -392,9 +399,7 @@ def snapshot(world: World, *, since: int | None = None, tables=SESSION_TABLES) -
     audit = db.metadata.tables["audit_event"]
     with world.app.app_context(), db.engine.connect() as conn:
         content = {
-            t.name: list(conn.execute(t.select()).mappings())
-            for t in tables
-            if t is not audit
+            t.name: list(conn.execute(t.select()).mappings()) for t in tables if t is not audit
         }
         count, last = conn.execute(select(func.count(), func.max(audit.c.id))).one()
         added = {}
@@ -477,26 +482,109 @@ def _form_field_names() -> list[str]:
 FIELD_NAMES = _form_field_names()
 UTF8_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
 WEIRD = [
-    "", " ", "\x00", "a\x00b", "\r\n", "\t", "𝕏😀", "<script>alert(1)</script>", "' OR 1=1 --",
-    "/\t/evil.example", "/\\evil.example", "//evil.example", "https://evil.example/",
-    "javascript:alert(1)", "/\n/x", "%00", "../../etc/passwd", "true", "on", "oui", "false",
-    "0", "-1", "9223372036854775808", "99999999999999999999", "1e309", "NaN", "Infinity",
-    "1.5", "0x10", "٣", "¹", " 7 ", "+3", "-0",
-    "2026-13-45", "0001-01-01", "9999-12-31", "31/02/2026", "25:61", "00:00", "23:59",
-    "2026-01-09T08:00", "2026-01-09T25:00", "mark", "grid", "observation", "conflict",
-    "transversal", "MSP", "ET", "QP", "EF", "planned", "in_progress", "deliberation", "closed",
-    "archived", "competency", "ccp", "title", "presence", "mastered", "not_mastered",
-    "acquired", "not_acquired", "already_held", "obtained", "not_obtained", "absent",
-    "present", "withdrawn", "formation", "vae", "capitalisation", "fr", "en", "admin", "staff",
-    "chair", "member", "y", "yes", "no",
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\r\n",
+    "\t",
+    "𝕏😀",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "/\t/evil.example",
+    "/\\evil.example",
+    "//evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/\n/x",
+    "%00",
+    "../../etc/passwd",
+    "true",
+    "on",
+    "oui",
+    "false",
+    "0",
+    "-1",
+    "9223372036854775808",
+    "99999999999999999999",
+    "1e309",
+    "NaN",
+    "Infinity",
+    "1.5",
+    "0x10",
+    "٣",
+    "¹",
+    " 7 ",
+    "+3",
+    "-0",
+    "2026-13-45",
+    "0001-01-01",
+    "9999-12-31",
+    "31/02/2026",
+    "25:61",
+    "00:00",
+    "23:59",
+    "2026-01-09T08:00",
+    "2026-01-09T25:00",
+    "mark",
+    "grid",
+    "observation",
+    "conflict",
+    "transversal",
+    "MSP",
+    "ET",
+    "QP",
+    "EF",
+    "planned",
+    "in_progress",
+    "deliberation",
+    "closed",
+    "archived",
+    "competency",
+    "ccp",
+    "title",
+    "presence",
+    "mastered",
+    "not_mastered",
+    "acquired",
+    "not_acquired",
+    "already_held",
+    "obtained",
+    "not_obtained",
+    "absent",
+    "present",
+    "withdrawn",
+    "formation",
+    "vae",
+    "capitalisation",
+    "fr",
+    "en",
+    "admin",
+    "staff",
+    "chair",
+    "member",
+    "y",
+    "yes",
+    "no",
 ]
 UNKNOWN_IDS = st.sampled_from([0, -1, 987_654, 2**31, 2**63, 10**30])
 ID_KINDS = [
-    ("candidate", "A"), ("candidate", "B"), ("candidate", "D"), ("candidate", "E"),
-    ("member", "A"), ("member", "B"), ("member", "D"), ("member", "E"),
-    ("slot", "A"), ("slot", "B"), ("slot", "E"),
-    ("criterion", ""), ("competency", ""), ("phase", ""),
-    ("transversal", ""), ("user", ""),
+    ("candidate", "A"),
+    ("candidate", "B"),
+    ("candidate", "D"),
+    ("candidate", "E"),
+    ("member", "A"),
+    ("member", "B"),
+    ("member", "D"),
+    ("member", "E"),
+    ("slot", "A"),
+    ("slot", "B"),
+    ("slot", "E"),
+    ("criterion", ""),
+    ("competency", ""),
+    ("phase", ""),
+    ("transversal", ""),
+    ("user", ""),
 ]
 
 

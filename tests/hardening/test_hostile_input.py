@@ -177,7 +177,6 @@ def world(app, database_url, tmp_path_factory):
             db.engine.dispose()
 
 
-
 # ----------------------------------------------------------------------------- the tests
 
 
@@ -210,38 +209,65 @@ def _unique() -> str:
 # name → (caller, URL, the valid form, its text fields)
 VALID_FORMS: dict[str, Callable[[World], tuple]] = {
     "sign_in": lambda w: (
-        "anonymous", "/connexion", {"email": "x@example.org", "password": "pas le bon"},
+        "anonymous",
+        "/connexion",
+        {"email": "x@example.org", "password": "pas le bon"},
         ["email", "password"],
     ),
     "pin": lambda w: ("anonymous", f"/j/{w.pools[('token', '')][2]}", {"pin": "000000"}, ["pin"]),
     "create_staff": lambda w: (
-        "staff", "/admin/personnel",
-        {"name": "Nom", "email": f"s{_unique()}@example.org", "role": "staff",
-         "password": "un mot de passe long"},
+        "staff",
+        "/admin/personnel",
+        {
+            "name": "Nom",
+            "email": f"s{_unique()}@example.org",
+            "role": "staff",
+            "password": "un mot de passe long",
+        },
         ["name", "email", "password"],
     ),
     "reset_password": lambda w: (
-        "staff", f"/admin/personnel/{w.pools[('user', '')][1]}/mot-de-passe",
+        "staff",
+        f"/admin/personnel/{w.pools[('user', '')][1]}/mot-de-passe",
         {"password": "un mot de passe long", "confirm": "un mot de passe long"},
         ["password"],
     ),
     "new_session": lambda w: (
-        "staff", "/centre/sessions/nouvelle",
-        {"format_id": str(w.pools[("format", "")][0]), "centre": "Centre",
-         "starts_on": "2031-03-02", "manager_id": "0", "site": "Site", "rooms": "A, B",
-         "ceres_number": "C-1", "manager_name": "Nom"},
+        "staff",
+        "/centre/sessions/nouvelle",
+        {
+            "format_id": str(w.pools[("format", "")][0]),
+            "centre": "Centre",
+            "starts_on": "2031-03-02",
+            "manager_id": "0",
+            "site": "Site",
+            "rooms": "A, B",
+            "ceres_number": "C-1",
+            "manager_name": "Nom",
+        },
         ["centre", "site", "rooms", "ceres_number", "manager_name"],
     ),
     "edit_session": lambda w: (
-        "staff", f"/centre/sessions/{w.sessions['E']}/modifier",
-        {"format_id": str(w.pools[("format", "")][0]), "centre": "Centre",
-         "starts_on": dt.date.today().isoformat(), "manager_id": "0", "rooms": "A, B"},
+        "staff",
+        f"/centre/sessions/{w.sessions['E']}/modifier",
+        {
+            "format_id": str(w.pools[("format", "")][0]),
+            "centre": "Centre",
+            "starts_on": dt.date.today().isoformat(),
+            "manager_id": "0",
+            "rooms": "A, B",
+        },
         ["centre", "site", "rooms", "ceres_number", "manager_name"],
     ),
     "add_member": lambda w: (
-        "staff", f"/centre/sessions/{w.sessions['E']}/jury/nouveau",
-        {"first_name": "Jeanne", "last_name": "Juré", "email": f"j{_unique()}@example.org",
-         "habilitation_number": "H-1"},
+        "staff",
+        f"/centre/sessions/{w.sessions['E']}/jury/nouveau",
+        {
+            "first_name": "Jeanne",
+            "last_name": "Juré",
+            "email": f"j{_unique()}@example.org",
+            "habilitation_number": "H-1",
+        },
         ["first_name", "last_name", "email", "habilitation_number"],
     ),
     "edit_member": lambda w: (
@@ -251,25 +277,53 @@ VALID_FORMS: dict[str, Callable[[World], tuple]] = {
         ["first_name", "last_name", "email", "habilitation_number"],
     ),
     "new_candidate": lambda w: (
-        "staff", f"/centre/sessions/{w.sessions['E']}/candidats/nouveau",
-        {"candidate_number": f"N{_unique()}", "last_name": f"Nom {_unique()}",
-         "first_name": "Prénom", "birth_date": "1990-01-01", "route": "formation",
-         "company_context": "Contexte", "disability_arrangements": "Tiers temps"},
-        ["candidate_number", "last_name", "first_name", "company_context",
-         "disability_arrangements"],
+        "staff",
+        f"/centre/sessions/{w.sessions['E']}/candidats/nouveau",
+        {
+            "candidate_number": f"N{_unique()}",
+            "last_name": f"Nom {_unique()}",
+            "first_name": "Prénom",
+            "birth_date": "1990-01-01",
+            "route": "formation",
+            "company_context": "Contexte",
+            "disability_arrangements": "Tiers temps",
+        },
+        [
+            "candidate_number",
+            "last_name",
+            "first_name",
+            "company_context",
+            "disability_arrangements",
+        ],
     ),
     "edit_candidate": lambda w: (
         "staff",
         f"/centre/sessions/{w.sessions['E']}/candidats/{w.pools[('candidate', 'E')][0]}/modifier",
-        {"candidate_number": f"M{_unique()}", "last_name": f"Nom {_unique()}", "first_name": "Pré",
-         "birth_date": "1990-01-01", "route": "formation"},
-        ["candidate_number", "last_name", "first_name", "company_context",
-         "disability_arrangements"],
+        {
+            "candidate_number": f"M{_unique()}",
+            "last_name": f"Nom {_unique()}",
+            "first_name": "Pré",
+            "birth_date": "1990-01-01",
+            "route": "formation",
+        },
+        [
+            "candidate_number",
+            "last_name",
+            "first_name",
+            "company_context",
+            "disability_arrangements",
+        ],
     ),
     "schedule": lambda w: (
-        "staff", f"/centre/sessions/{w.sessions['E']}/planning",
-        {"day_start": "08:00", "day_end": "19:00", "break_label": "Pause",
-         "written_room": "Salle A", "oral_room": "Salle B"},
+        "staff",
+        f"/centre/sessions/{w.sessions['E']}/planning",
+        {
+            "day_start": "08:00",
+            "day_end": "19:00",
+            "break_label": "Pause",
+            "written_room": "Salle A",
+            "oral_room": "Salle B",
+        },
         ["break_label", "written_room", "oral_room"],
     ),
     "slots": lambda w: (
@@ -279,19 +333,25 @@ VALID_FORMS: dict[str, Callable[[World], tuple]] = {
         ["slots-0-room"],
     ),
     "decision": lambda w: (
-        "chair_d", f"/jury/deliberation/candidats/{w.pools[('candidate', 'D')][0]}/decision",
-        {"level": "competency", "subject_id": str(w.pools[("competency", "D")][0]),
-         "outcome": "not_mastered", "reason": "Le jury a délibéré."},
+        "chair_d",
+        f"/jury/deliberation/candidats/{w.pools[('candidate', 'D')][0]}/decision",
+        {
+            "level": "competency",
+            "subject_id": str(w.pools[("competency", "D")][0]),
+            "outcome": "not_mastered",
+            "reason": "Le jury a délibéré.",
+        },
         ["reason", "outcome", "level", "anchor"],
     ),
     "observation": lambda w: (
-        "juror", f"/jury/candidats/{w.pools[('candidate', 'A')][0]}/operation",
-        {"kind": "observation", "competency_id": str(w.pools[("competency", "")][0]),
-         "text": "Vu"},
+        "juror",
+        f"/jury/candidats/{w.pools[('candidate', 'A')][0]}/operation",
+        {"kind": "observation", "competency_id": str(w.pools[("competency", "")][0]), "text": "Vu"},
         ["text", "op_id"],
     ),
     "conflict": lambda w: (
-        "juror", f"/jury/candidats/{w.pools[('candidate', 'A')][2]}/operation",
+        "juror",
+        f"/jury/candidats/{w.pools[('candidate', 'A')][2]}/operation",
         {"kind": "conflict", "has_conflict": "1", "reason": "Ancien collègue"},
         ["reason", "op_id"],
     ),
@@ -317,9 +377,10 @@ def test_every_valid_form_of_the_hostile_cases_is_accepted_as_it_is(world):
         assert_clear_answer(response, name)
         assert_in_scope(world, caller, before, after, name)
         expected = 401 if name in ("sign_in", "pin") else (200, 302, 303)
-        assert response.status_code in (
-            expected if isinstance(expected, tuple) else (expected,)
-        ), (name, response.status_code)
+        assert response.status_code in (expected if isinstance(expected, tuple) else (expected,)), (
+            name,
+            response.status_code,
+        )
         assert after.rows != before.rows or after.audit_added, (name, "nothing was written")
 
 
@@ -488,10 +549,19 @@ def test_every_post_route_answers_hostile_json_clearly_and_within_scope(
 
 
 OFF_SITE = [
-    "//evil.example/", "/\\evil.example/", "\\\\evil.example", "/\t/evil.example",
+    "//evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example",
+    "/\t/evil.example",
     "/\n/evil.example",
-    "/\r\n/evil.example", " //evil.example", "\t//evil.example", "/%09/evil.example",
-    "https://evil.example/", "javascript:alert(1)", "/\x00/evil.example", "/\u3000/evil.example",
+    "/\r\n/evil.example",
+    " //evil.example",
+    "\t//evil.example",
+    "/%09/evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/\x00/evil.example",
+    "/\u3000/evil.example",
 ]
 
 
@@ -501,8 +571,11 @@ def test_no_next_parameter_sends_anyone_off_the_site(world, target):
     candidate = world.pools[("candidate", "A")][0]
     for caller, url, fields in (
         ("anonymous", "/langue", {"lang": "en", "next": target}),
-        ("juror", f"/jury/candidats/{candidate}/operation",
-         {"kind": "conflict", "has_conflict": "0", "next": target}),
+        (
+            "juror",
+            f"/jury/candidats/{candidate}/operation",
+            {"kind": "conflict", "has_conflict": "0", "next": target},
+        ),
     ):
         before, response, after = post_and_compare(world, caller, url, data=fields)
         assert_clear_answer(response, (url, target))
