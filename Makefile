@@ -56,6 +56,7 @@ translations: $(VENV)/.installed
 translations-update: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o ntc_jury/translations/messages.pot ntc_jury
 	$(VENV)/bin/pybabel update -i ntc_jury/translations/messages.pot -d ntc_jury/translations
+	$(PY) scripts/fill_french_plurals.py
 
 db-upgrade: $(VENV)/.installed
 	$(FLASK) db upgrade

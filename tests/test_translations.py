@@ -25,6 +25,8 @@ BABEL_CFG = ROOT / "babel.cfg"
 TRANSLATIONS = PACKAGE / "translations"
 PO_PATH = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
+# French needs no translation, only its plural rule (scripts/fill_french_plurals.py).
+FR_PO_PATH = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
 
 # The same keywords as `make translations-update` (pybabel's defaults plus -k _l -k lazy_gettext).
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
@@ -62,18 +64,20 @@ def read_english_catalogue() -> Catalog:
         return read_po(fileobj, locale="en")
 
 
-def compile_if_stale() -> None:
+def compile_if_stale(po_path: Path = PO_PATH, locale: str = "en") -> None:
     """Compile the .mo as `make translations` does, when it is missing or older than the .po."""
-    if MO_PATH.exists() and MO_PATH.stat().st_mtime >= PO_PATH.stat().st_mtime:
+    mo_path = po_path.with_suffix(".mo")
+    if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
         return
-    catalog = read_english_catalogue()
+    with po_path.open("rb") as fileobj:
+        catalog = read_po(fileobj, locale=locale)
     # Write next to the target then rename, so a concurrent reader never sees half a file.
-    fd, tmp_name = tempfile.mkstemp(dir=MO_PATH.parent, suffix=".mo.tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
     try:
         with os.fdopen(fd, "wb") as fileobj:
             write_mo(fileobj, catalog, use_fuzzy=True)
         os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; match what pybabel writes
-        os.replace(tmp_name, MO_PATH)
+        os.replace(tmp_name, mo_path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
@@ -93,6 +97,7 @@ def english() -> Catalog:
 def compiled(app):
     """A fresh .mo, and Flask-Babel's process-wide translation cache emptied so it is reloaded."""
     compile_if_stale()
+    compile_if_stale(FR_PO_PATH, "fr")
     app.extensions["babel"].instance.domain_instance.cache.clear()
     yield
     app.extensions["babel"].instance.domain_instance.cache.clear()
@@ -178,3 +183,27 @@ def test_french_home_page_by_default(client, compiled, english):
     assert '<html lang="fr">' in html
     assert str(escape(HOME_HEADING)) in html
     assert str(escape(english.get(HOME_HEADING).string)) not in html
+
+
+def test_every_plural_has_its_french_forms(source_messages):
+    """Without them gettext falls back to the source rule (n != 1): "0 compétences"."""
+    with FR_PO_PATH.open("rb") as fileobj:
+        french = read_po(fileobj, locale="fr")
+    plurals = [m for m in source_messages if m.id and m.pluralizable]
+    assert plurals, "no plural message found: the check below would prove nothing"
+    for message in plurals:
+        entry = french.get(message.id)
+        assert entry is not None, f"{message.id!r}: run make translations-update"
+        singular, plural = message.id
+        assert tuple(entry.string) == (singular,) + (plural,) * (french.num_plurals - 1)
+
+
+def test_french_says_zero_in_the_singular(app, client, compiled):
+    from flask_babel import force_locale, ngettext
+
+    with app.test_request_context("/"), force_locale("fr"):
+        said = {
+            n: ngettext("observée par %(num)s juré", "observée par %(num)s jurés", n)
+            for n in (0, 1, 2)
+        }
+    assert said == {0: "observée par 0 juré", 1: "observée par 1 juré", 2: "observée par 2 jurés"}
