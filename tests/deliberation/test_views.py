@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ntc_jury.assets import SHELL, asset_url
 from ntc_jury.core.vocabulary import Route, SessionState
 from ntc_jury.extensions import db
 from ntc_jury.models import (
@@ -612,7 +613,11 @@ def test_the_summary_sheet_prints_on_a4(locked, sign_in):
     document = parse(response.get_data(as_text=True))
 
     links = [link.attrs for link in document.select("link", rel="stylesheet")]
-    assert {"rel": "stylesheet", "href": "/static/css/print.css", "media": "print"} in links
+    # The fingerprinted print sheet: cached for a year and precached for offline reading.
+    printed = [link for link in links if link.get("media") == "print"]
+    assert [link["href"] for link in printed] == [asset_url("css/print.css")]
+    assert re.fullmatch(r"/assets/css/print\.[0-9a-f]{10}\.css", printed[0]["href"])
+    assert "css/print.css" in SHELL  # the service worker keeps it for the offline sheet
     css = (STATIC / "css" / "print.css").read_text(encoding="utf-8")
     assert re.search(r"@page\s*{[^}]*size:\s*A4", css)
     sheet = document.by_id("summary-sheet")
