@@ -13,6 +13,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
@@ -26,7 +28,8 @@ babel = Babel()
 # gzip/brotli for pages and assets: a juror's phone on exam-room wifi pays per byte.
 compress = Compress()
 
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Requests that never write: they take no write lock and pass every write guard.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @event.listens_for(Engine, "connect")
@@ -54,10 +57,15 @@ def _begin_sqlite(conn):
     """
     if conn.dialect.name != "sqlite":
         return
-    writing = has_request_context() and request.method not in _READ_METHODS
+    writing = has_request_context() and request.method not in READ_METHODS
     if writing:
         _take_write_turn(conn)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def on_conflict_insert(dialect: str):
+    """The INSERT construct of a database kind: both have ON CONFLICT, each its own."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 # Any constant works; it only has to be the same for every writer.

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from .access import enforce_declared_access
+from .extensions import READ_METHODS
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -40,9 +41,6 @@ def reads_json(view):
     """The view reads a JSON body itself (the outbox's batches); no other view takes JSON."""
     view.reads_json = True
     return view
-
-
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def local_path(target: str | None) -> str | None:
@@ -86,7 +84,7 @@ def _writers_lock_first() -> None:
     """A writing request takes the writers' lock before its first read (PostgreSQL; SQLite
     does it when the transaction begins, extensions.py): one writer at a time, so two
     writers never wait on each other's rows."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    if request.method not in READ_METHODS:
         from .audit.operations import lock_chain
 
         lock_chain()
@@ -106,7 +104,7 @@ def _refuse_json_bodies_of_forms():
     object; browsers' forms never send JSON, and the outbox sends it to its own view only.
     Runs after the lock check, so a locked session still answers its 409 first.
     """
-    if request.method in _READ_METHODS or not request.is_json or request.endpoint is None:
+    if request.method in READ_METHODS or not request.is_json or request.endpoint is None:
         return None
     view = current_app.view_functions.get(request.endpoint)
     if view is None or getattr(view, "reads_json", False):
@@ -122,7 +120,7 @@ def _refuse_nul_characters():
     database), and no keyboard types it. The outbox's JSON is checked operation by operation
     (jury/operations.py), so one bad operation does not block the others.
     """
-    if request.method in _READ_METHODS:
+    if request.method in READ_METHODS:
         return None
     texts = [v for _key, values in request.form.lists() for v in values]
     texts += [v for v in (request.view_args or {}).values() if isinstance(v, str)]

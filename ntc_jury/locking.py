@@ -13,10 +13,8 @@ from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .extensions import db
+from .extensions import READ_METHODS, db
 from .http import is_htmx
-
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def allowed_when_locked(view: Callable) -> Callable:

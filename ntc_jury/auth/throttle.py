@@ -11,10 +11,8 @@ import math
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..extensions import db
+from ..extensions import db, on_conflict_insert
 from ..models import SignInThrottle, utcnow
 
 ADDRESS_FACTOR = 5
@@ -54,7 +52,7 @@ def retry_after(keys: list[str]) -> int:
 def record_failure(keys: list[str]) -> None:
     """Count one failure for each key; flushes."""
     now = utcnow()
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = on_conflict_insert(db.session.get_bind().dialect.name)
     for key in keys:
         db.session.execute(
             insert(SignInThrottle)

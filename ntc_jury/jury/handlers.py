@@ -14,13 +14,11 @@ from functools import cache
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..audit.operations import record_event
 from ..core.referential import CandidatePlan, ReferentialDef
 from ..core.vocabulary import Presence, SessionState
-from ..extensions import db
+from ..extensions import db, on_conflict_insert
 from ..models import (
     ConflictDeclaration,
     GridCompletion,
@@ -321,7 +319,7 @@ def _upserts() -> _Upserts:
 @cache
 def _upserts_for(dialect: str) -> _Upserts:
     """Insert-or-update by the unique key, one statement, built once per database kind."""
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    make = on_conflict_insert(dialect)
 
     def upsert(model, key: tuple[str, ...]):
         statement = make(model.__table__)

@@ -23,12 +23,10 @@ from functools import cache
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..audit.operations import lock_chain
 from ..core.vocabulary import OperationStatus
-from ..extensions import db
+from ..extensions import db, on_conflict_insert
 from ..models import AppliedOperation, JuryMember, utcnow
 from . import queries
 from .handlers import HANDLERS, REASON_MAX, Context, OperationRefused
@@ -126,7 +124,7 @@ def _apply_once(member, op_id, kind, payload, client_time) -> OperationOutcome:
     if not storable([kind, payload, client_time]):
         # Nothing of it can be stored, so it is not claimed: an id seen before keeps its
         # answer, and a new one is refused again, the same way, if it is sent again.
-        previous = _stored_or_none(op_id)
+        previous = _stored(op_id)
         if previous is not None:
             return _replay(previous, member)
         return OperationOutcome(op_id, "refused", _("Opération illisible."))
@@ -210,18 +208,12 @@ def _claim(member, op_id, kind, payload, client_time, status, result) -> bool:
 @cache
 def _claim_statement(dialect: str):
     """Built once per database kind: INSERT … ON CONFLICT (op_id) DO NOTHING RETURNING id."""
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    make = on_conflict_insert(dialect)
     table = AppliedOperation.__table__
     return make(table).on_conflict_do_nothing(index_elements=["op_id"]).returning(table.c.id)
 
 
-def _stored(op_id: str) -> AppliedOperation:
-    return db.session.execute(
-        select(AppliedOperation).where(AppliedOperation.op_id == op_id)
-    ).scalar_one()
-
-
-def _stored_or_none(op_id: str) -> AppliedOperation | None:
+def _stored(op_id: str) -> AppliedOperation | None:
     return db.session.execute(
         select(AppliedOperation).where(AppliedOperation.op_id == op_id)
     ).scalar_one_or_none()

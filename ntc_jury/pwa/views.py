@@ -5,48 +5,45 @@ from ..access import public
 from ..assets import asset_url, assets_version, shell_assets
 from . import bp
 
+# (purpose, file name prefix) of the manifest's icons, each at 192 and 512 px.
+_ICONS = (("any", "icon"), ("maskable", "icon-maskable"))
+
 
 @bp.get("/manifest.webmanifest")
 @public
 def manifest():
     """The web app manifest: installable, opens on the juror's session."""
-    icons = [
-        {
-            "src": asset_url(f"icons/icon-{size}.png"),
-            "sizes": f"{size}x{size}",
-            "type": "image/png",
-            "purpose": "any",
-        }
-        for size in (192, 512)
-    ] + [
-        {
-            "src": asset_url(f"icons/icon-maskable-{size}.png"),
-            "sizes": f"{size}x{size}",
-            "type": "image/png",
-            "purpose": "maskable",
-        }
-        for size in (192, 512)
-    ]
-    response = jsonify(
-        {
-            "name": _("NTC Jury — jury du titre professionnel"),
-            "short_name": _("NTC Jury"),
-            "description": _("Grilles d'observation et délibération du jury, même sans réseau."),
-            "lang": "fr",
-            "dir": "ltr",
-            "id": "/jury/",
-            "start_url": url_for("jury.session_home"),
-            "scope": "/",
-            "display": "standalone",
-            "orientation": "portrait",
-            "theme_color": "#1d4e89",
-            "background_color": "#f3f5f8",
-            "icons": icons,
-        }
-    )
+    response = jsonify(_web_app_manifest())
     response.mimetype = "application/manifest+json"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _web_app_manifest() -> dict:
+    return {
+        "name": _("NTC Jury — jury du titre professionnel"),
+        "short_name": _("NTC Jury"),
+        "description": _("Grilles d'observation et délibération du jury, même sans réseau."),
+        "lang": "fr",
+        "dir": "ltr",
+        "id": "/jury/",
+        "start_url": url_for("jury.session_home"),
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "theme_color": "#1d4e89",
+        "background_color": "#f3f5f8",
+        "icons": [
+            {
+                "src": asset_url(f"icons/{name}-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": purpose,
+            }
+            for purpose, name in _ICONS
+            for size in (192, 512)
+        ],
+    }
 
 
 @bp.get("/sw.js")

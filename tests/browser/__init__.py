@@ -277,3 +277,23 @@ def assert_tap_targets(
             pytrace=False,
         )
     return result["checked"]
+
+
+# --------------------------------------------------------------------------- shared steps
+
+
+def sign_in_juror(page: Page, token: str, pin: str) -> None:
+    """A juror's link, then their PIN, as on the phone; lands on the session home."""
+    page.goto(f"/j/{token}")
+    page.get_by_label("Code PIN (6 chiffres)").fill(pin)
+    page.get_by_role("button", name="Accéder à la session").click()
+    page.wait_for_url(re.compile(r"/jury/$"))
+
+
+def read_committed(db, statement) -> list:
+    """Read what the live server wrote: a fresh snapshot, released at once (SQLite's lock)."""
+    db.session.rollback()
+    try:
+        return db.session.execute(statement).all()
+    finally:
+        db.session.rollback()

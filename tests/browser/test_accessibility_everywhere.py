@@ -43,6 +43,7 @@ from tests.browser import (
     assert_no_horizontal_scroll,
     assert_tap_targets,
     console_log,
+    sign_in_juror,
     watch_console,
 )
 from tests.conftest import NTC_YAML, _wipe
@@ -353,13 +354,6 @@ def _sign_in_staff(page: Page, email: str) -> None:
     page.wait_for_url("**/centre/")
 
 
-def _sign_in_juror(page: Page, token: str, pin: str) -> None:
-    page.goto(f"/j/{token}")
-    page.get_by_label("Code PIN (6 chiffres)").fill(pin)
-    page.get_by_role("button", name="Accéder à la session").click()
-    page.wait_for_url("**/jury/")
-
-
 JUROR_ROLES = {
     "juror": "planned_member",
     "chair_before": "planned_chair",
@@ -397,7 +391,7 @@ class Visitors:
             )
         elif role in JUROR_ROLES:
             juror = self.scene.jurors[JUROR_ROLES[role]]
-            _sign_in_juror(page, juror.token, juror.pin)
+            sign_in_juror(page, juror.token, juror.pin)
         elif role != "anonymous":
             raise ValueError(role)
         return page

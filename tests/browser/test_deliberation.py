@@ -34,6 +34,8 @@ from tests.browser import (
     assert_no_axe_violations,
     assert_no_console_errors,
     assert_no_horizontal_scroll,
+    read_committed,
+    sign_in_juror,
 )
 from tests.factories import add_candidate, issue_access, make_session
 
@@ -151,20 +153,8 @@ def scene(app, db, ntc) -> Scene:
     return result
 
 
-def _read(db, statement):
-    """Read what the server wrote: a fresh snapshot, released at once (SQLite's lock)."""
-    db.session.rollback()
-    try:
-        return db.session.execute(statement).all()
-    finally:
-        db.session.rollback()
-
-
 def sign_in(page: Page, access: Access) -> None:
-    page.goto(f"/j/{access.token}")
-    page.get_by_label("Code PIN (6 chiffres)").fill(access.pin)
-    page.get_by_role("button", name="Accéder à la session").click()
-    expect(page).to_have_url(re.compile(r"/jury/$"))
+    sign_in_juror(page, access.token, access.pin)
 
 
 def stay_on_this_document(page: Page) -> None:
@@ -221,7 +211,7 @@ def test_a_whole_deliberation_on_two_phones(db, scene, new_page):
     grid.get_by_role("button", name="Grille MSP terminée").click()
     expect(grid).to_have_attribute("data-state", "saved")
     expect_synced(member)
-    assert _read(
+    assert read_committed(
         db,
         select(Mark.observed).filter_by(
             jury_member_id=scene.member.juror_id,
@@ -230,7 +220,7 @@ def test_a_whole_deliberation_on_two_phones(db, scene, new_page):
             modality_id=scene.msp,
         ),
     ) == [(True,)]
-    assert _read(
+    assert read_committed(
         db,
         select(GridCompletion.id).filter_by(
             jury_member_id=scene.member.juror_id, candidate_id=scene.trained, modality_id=scene.msp
@@ -315,18 +305,18 @@ def test_a_whole_deliberation_on_two_phones(db, scene, new_page):
         f"CCP2 — Non acquis : {CCP_REASON}"
     )
     assert_same_document(member)
-    rows = _read(db, select(CompetencyDecision.candidate_id, CompetencyDecision.outcome))
+    rows = read_committed(db, select(CompetencyDecision.candidate_id, CompetencyDecision.outcome))
     assert len(rows) == 10
     assert [(r.candidate_id, r.outcome.value) for r in rows if r.outcome.value != "mastered"] == [
         (scene.holder, "not_mastered")
     ]
     assert sorted(
         (r.candidate_id, r.outcome.value, r.reason)
-        for r in _read(
+        for r in read_committed(
             db, select(CcpDecision.candidate_id, CcpDecision.outcome, CcpDecision.reason)
         )
     ) == sorted([(scene.trained, "acquired", ""), (scene.holder, "not_acquired", CCP_REASON)])
-    [title] = _read(db, select(TitleDecision.candidate_id, TitleDecision.outcome))
+    [title] = read_committed(db, select(TitleDecision.candidate_id, TitleDecision.outcome))
     assert (title.candidate_id, title.outcome.value) == (scene.holder, "not_obtained")
 
     auditor.goto(f"/jury/deliberation/candidats/{scene.holder}")
@@ -356,9 +346,11 @@ def test_a_whole_deliberation_on_two_phones(db, scene, new_page):
         "Rouvrir la délibération pour une correction"
     )
     assert_same_document(chair)
-    [(locked_at,)] = _read(db, select(ExamSession.locked_at).filter_by(id=scene.session_id))
+    [(locked_at,)] = read_committed(
+        db, select(ExamSession.locked_at).filter_by(id=scene.session_id)
+    )
     assert locked_at is not None
-    assert len(_read(db, select(Signature.id))) == 2
+    assert len(read_committed(db, select(Signature.id))) == 2
 
     # ---- after the lock, a tick from the tab left open is refused in French -------------------
     ticked = stale.locator(f"#crit-MSP-{scene.cp5[1]}")
@@ -367,7 +359,7 @@ def test_a_whole_deliberation_on_two_phones(db, scene, new_page):
     expect(ticked).to_have_attribute("data-state", "error")
     expect(stale.locator("#refused-box")).to_be_visible()
     expect(stale.locator("#refused-operations")).to_contain_text(JUROR_LOCKED)
-    assert _read(
+    assert read_committed(
         db,
         select(Mark.observed).filter_by(
             jury_member_id=scene.member.juror_id,

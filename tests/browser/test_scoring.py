@@ -19,6 +19,8 @@ from tests.browser import (
     assert_no_console_errors,
     assert_no_horizontal_scroll,
     assert_tap_targets,
+    read_committed,
+    sign_in_juror,
 )
 from tests.factories import issue_access, make_session
 
@@ -63,20 +65,8 @@ def day(db, ntc) -> Day:
     return result
 
 
-def _read(db, statement):
-    """Read what the server wrote: a fresh snapshot, released at once (SQLite's lock)."""
-    db.session.rollback()
-    try:
-        return db.session.execute(statement).all()
-    finally:
-        db.session.rollback()
-
-
 def sign_in(page: Page, day: Day) -> None:
-    page.goto(f"/j/{day.token}")
-    page.get_by_label("Code PIN (6 chiffres)").fill(day.pin)
-    page.get_by_role("button", name="Accéder à la session").click()
-    expect(page).to_have_url(re.compile(r"/jury/$"))
+    sign_in_juror(page, day.token, day.pin)
     expect(page.get_by_role("heading", level=1)).to_have_text("Candidats du jour")
 
 
@@ -222,18 +212,18 @@ def test_a_juror_scores_two_phases_and_finds_everything_after_a_reload(db, day, 
     page.goto("/jury/")
     expect(page.locator(f"#candidate-{day.candidate_id}")).to_contain_text("Grilles 1/3")
 
-    marks = _read(
+    marks = read_committed(
         db,
         select(Mark.criterion_id, Mark.modality_id, Mark.observed).where(
             Mark.jury_member_id == day.juror_id, Mark.candidate_id == day.candidate_id
         ),
     )
     assert sorted(marks) == sorted((c, day.msp_id, True) for c in (cp3_2, cp5_1, cp7_1))
-    notes = _read(db, select(Observation.phase_id, Observation.text))
+    notes = read_committed(db, select(Observation.phase_id, Observation.text))
     assert notes == [(day.phases["MSP-NEGOCIATION"], note_text)]
-    grids = _read(db, select(GridCompletion.jury_member_id, GridCompletion.modality_id))
+    grids = read_committed(db, select(GridCompletion.jury_member_id, GridCompletion.modality_id))
     assert grids == [(day.juror_id, day.msp_id)]
-    assert _read(db, select(ConflictDeclaration.has_conflict)) == [(False,)]
+    assert read_committed(db, select(ConflictDeclaration.has_conflict)) == [(False,)]
     assert_no_console_errors(page)
 
 
@@ -270,7 +260,7 @@ def test_ticking_with_the_keyboard_only(db, day, phone):
     expect(criterion_button(page, first)).to_have_attribute("aria-pressed", "false")
     expect_saved(page, first)
 
-    marks = _read(
+    marks = read_committed(
         db, select(Mark.criterion_id, Mark.observed).where(Mark.jury_member_id == day.juror_id)
     )
     assert sorted(marks) == sorted([(first, False), (second, True)])
