@@ -740,16 +740,66 @@ class Result:
         if baseline_rps and self.path != "baseline" and _closed(self):
             ratio = f"{n['rps'] / baseline_rps:5.2f}"
         errors = n.get("status_errors", 0) + n.get("socket_errors", 0)
+        cpu = "       —      — "
+        if "server_cpu_ms" in n:
+            cpu = f"{n['server_cpu_ms']:6.2f} ms {n['machine_busy']:4.0%} "
         return (
             f"{self.db:<7} {self.stack:<14} {self.path:<9} {self.load:<22} {n['rps']:8.0f} "
-            f"{n['p50_ms']:7.1f} {n['p95_ms']:7.1f} {n['p99_ms']:7.1f}  {ratio}  {errors}"
+            f"{n['p50_ms']:7.1f} {n['p95_ms']:7.1f} {n['p99_ms']:7.1f}  {ratio}  {errors:>6}  "
+            f"{cpu}"
         )
 
 
 HEADER = (
     f"{'db':<7} {'gunicorn':<14} {'path':<9} {'load':<22} {'req/s':>8} "
-    f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}  ratio  errors"
+    f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}  ratio  errors  cpu/req  busy"
 )
+
+
+class CpuUse:
+    """CPU the server's processes (gunicorn's master and workers) used during a measurement,
+    and how busy the whole machine was: a server that leaves the CPU idle while its clients
+    wait is held up by a lock, not by its code (Linux /proc)."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, master_pid: int):
+        self.master_pid = master_pid
+
+    def _server_seconds(self) -> float:
+        pids = [self.master_pid]
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{self.master_pid}/task/{self.master_pid}/children")
+            pids += [int(p) for p in children.read_text().split()]
+        total = 0
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / self.TICK
+
+    @staticmethod
+    def _machine() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + values[4]  # idle, iowait
+        return sum(values), idle
+
+    def __enter__(self) -> CpuUse:
+        self.server = self._server_seconds()
+        self.machine = self._machine()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server = self._server_seconds() - self.server
+        total, idle = self._machine()
+        self.machine = (total - self.machine[0], idle - self.machine[1])
+
+    def figures(self, requests: int) -> dict:
+        total, idle = self.machine
+        return {
+            "server_cpu_ms": self.server * 1000 / max(requests, 1),
+            "machine_busy": 1 - idle / total if total else float("nan"),
+        }
 
 
 def measure_database(kind: str, url: str, args, workdir: Path, wrk: bool) -> list[Result]:
@@ -774,9 +824,7 @@ def measure_database(kind: str, url: str, args, workdir: Path, wrk: bool) -> lis
             **common,
         )
         with baseline:
-            results += run_load(
-                kind, stack, "baseline", baseline.port, scenario, args, workdir, wrk
-            )
+            results += run_load(kind, stack, "baseline", baseline, scenario, args, workdir, wrk)
         app = Gunicorn(
             f"{kind} app",
             "wsgi:app",
@@ -796,25 +844,29 @@ def measure_database(kind: str, url: str, args, workdir: Path, wrk: bool) -> lis
                 signed_in = True
             for path in args.paths:
                 before = tick_outcomes(url)
-                measured = run_load(kind, stack, path, app.port, scenario, args, workdir, wrk)
+                measured = run_load(kind, stack, path, app, scenario, args, workdir, wrk)
                 results += measured
                 check_applied(url, before, measured)
     return results
 
 
-def run_load(kind, stack, path, port, scenario, args, workdir, wrk) -> list[Result]:
-    jurors, criteria = scenario.jurors, scenario.criteria
+def run_load(kind, stack, path, server, scenario, args, workdir, wrk) -> list[Result]:
+    jurors, criteria, port = scenario.jurors, scenario.criteria, server.port
     out = []
     script = workdir / f"{path}.lua"
     script.write_text(lua_script(path, jurors, criteria))
     # Warm-up: every worker has read the referential and compiled its templates.
     if wrk:
         run_wrk(port, script, min(8, len(jurors)), 2)
-        numbers = run_wrk(port, script, len(jurors), args.duration)
+        with CpuUse(server.process.pid) as cpu:
+            numbers = run_wrk(port, script, len(jurors), args.duration)
+        numbers.update(cpu.figures(numbers["requests"]))
         out.append(Result(kind, stack, path, f"wrk {len(jurors)} conns", numbers))
     else:
         run_python(port, path, jurors[:8], criteria, 2, None)
-        numbers = run_python(port, path, jurors, criteria, args.duration, None)
+        with CpuUse(server.process.pid) as cpu:
+            numbers = run_python(port, path, jurors, criteria, args.duration, None)
+        numbers.update(cpu.figures(numbers["requests"]))
         out.append(Result(kind, stack, path, f"py {len(jurors)} closed", numbers))
     for rate in args.rates:
         numbers = run_python(port, path, jurors, criteria, args.duration, rate)

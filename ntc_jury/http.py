@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from .access import enforce_declared_access
-from .extensions import READ_METHODS
+from .extensions import READ_METHODS, still_reading
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -83,8 +83,9 @@ def init_app(app: Flask) -> None:
 def _writers_lock_first() -> None:
     """A writing request takes the writers' lock before its first read (PostgreSQL; SQLite
     does it when the transaction begins, extensions.py): one writer at a time, so two
-    writers never wait on each other's rows."""
-    if request.method not in READ_METHODS:
+    writers never wait on each other's rows. A view marked `reads_before_writing` takes it
+    itself when its writes begin."""
+    if request.method not in READ_METHODS and not still_reading():
         from .audit.operations import lock_chain
 
         lock_chain()

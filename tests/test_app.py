@@ -146,3 +146,17 @@ def test_language_switch_never_redirects_off_site(client):
 
 def test_health_check_touches_the_database(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_pages_are_compressed_and_responses_within_one_packet_are_not(client, app):
+    """A tick's fragment or answer fits in one TCP segment: compressing it saves no packet."""
+    from ntc_jury.extensions import compress
+
+    page = client.get("/", headers={"Accept-Encoding": "br, gzip"})
+    assert page.headers.get("Content-Encoding") == "br"
+    with app.test_request_context(headers={"Accept-Encoding": "br, gzip"}):
+        for size, encoded in ((1300, False), (1500, True)):
+            response = app.make_response("x" * size)
+            assert response.mimetype == "text/html"
+            compress.after_request(response)
+            assert ("Content-Encoding" in response.headers) is encoded, size

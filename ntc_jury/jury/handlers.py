@@ -64,7 +64,7 @@ class Accepted:
 
 def _require_scoring_open(ctx: Context) -> None:
     """Ticks and grids: the juror is cleared for this candidate, who can still be scored."""
-    if ctx.member.session.state not in _SCORING:
+    if ctx.facts.session_state not in _SCORING:
         raise OperationRefused(
             _("La délibération est ouverte : les grilles ne peuvent plus être modifiées."),
             locked=True,
@@ -200,7 +200,7 @@ def complete_grid(ctx: Context, payload: dict) -> Accepted:
 
 
 def save_observation(ctx: Context, payload: dict) -> Accepted:
-    if ctx.member.session.state not in (*_SCORING, SessionState.DELIBERATION):
+    if ctx.facts.session_state not in (*_SCORING, SessionState.DELIBERATION):
         raise OperationRefused(_("Les observations ne sont plus modifiables."), locked=True)
     _require_cleared(ctx.facts)
     text = payload.get("text")
@@ -244,7 +244,7 @@ def save_observation(ctx: Context, payload: dict) -> Accepted:
 
 
 def declare_conflict(ctx: Context, payload: dict) -> Accepted:
-    if ctx.member.session.state not in _SCORING:
+    if ctx.facts.session_state not in _SCORING:
         raise OperationRefused(
             _("La délibération est ouverte : la déclaration ne peut plus changer."), locked=True
         )

@@ -10,9 +10,11 @@ declaration, the grid's completion, the value before); the rules decide; one INS
 the operation id with its answer (it does nothing if the id exists: then the stored answer
 is replayed and nothing is written); then the write and its audit event.
 
-Deciding before claiming is safe because writers never overlap: on SQLite a writing request
-holds the write lock from its first statement (BEGIN IMMEDIATE, extensions.py), on
-PostgreSQL every operation takes the audit chain's lock first (`lock_chain`).
+Deciding before claiming is safe because writers never overlap: every operation first takes
+the writers' lock (`lock_chain`: on SQLite its transaction begins IMMEDIATE, on PostgreSQL
+the advisory lock), and everything the rules decide on is read after it. The juror and their
+session were read before it (the views read before writing, extensions.py), so the session's
+state and lock are read again with the operation's facts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from functools import cache
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..audit.operations import lock_chain
 from ..core.vocabulary import OperationStatus
@@ -77,6 +80,7 @@ def apply_operation(
 ) -> OperationOutcome:
     """Apply one juror operation at most once; flushes (the caller commits)."""
     lock_chain()  # before claiming the op id: see _claim
+    _reread_session_state(member)
     outcome = _apply_once(member, op_id, kind, payload, client_time)
     if outcome.status == "applied":
         _stamp_sync(member)
@@ -86,6 +90,7 @@ def apply_operation(
 def apply_batch(*, member: JuryMember, items: list, pending=None) -> list[OperationOutcome]:
     """Apply the outbox's operations in the order sent; one outcome per operation."""
     lock_chain()  # before claiming any op id: see _claim
+    _reread_session_state(member)
     outcomes = []
     for item in items:
         if not isinstance(item, dict):
@@ -150,14 +155,6 @@ def _apply_once(member, op_id, kind, payload, client_time) -> OperationOutcome:
 
 
 def _context(member: JuryMember, payload: dict, op_id: str) -> Context:
-    if member.session.locked_at is not None:
-        raise OperationRefused(
-            _(
-                "La session est verrouillée : les décisions sont signées, plus aucune saisie "
-                "n'est possible."
-            ),
-            locked=True,
-        )
     candidate_id = client_int(payload.get("candidate_id"))
     ref = queries.session_referential(member)
     code = payload.get("modality")
@@ -172,11 +169,29 @@ def _context(member: JuryMember, payload: dict, op_id: str) -> Context:
             transversal_id=client_int(payload.get("transversal_id")),
             competency_id=client_int(payload.get("competency_id")),
         )
+    if found is not None:
+        # What the juror's pages show of the session is what the rules just read.
+        candidate, facts = found
+        set_committed_value(member.session, "state", facts.session_state)
+        set_committed_value(member.session, "locked_at", facts.session_locked_at)
+    if member.session.locked_at is not None:
+        raise OperationRefused(
+            _(
+                "La session est verrouillée : les décisions sont signées, plus aucune saisie "
+                "n'est possible."
+            ),
+            locked=True,
+        )
     if found is None:
         raise OperationRefused(_("Candidat inconnu dans votre session."))
-    candidate, facts = found
     plan = queries.candidate_plan(ref, member, candidate)
     return Context(member, candidate, facts, ref, plan, op_id)
+
+
+def _reread_session_state(member: JuryMember) -> None:
+    """The session's state and lock, as loaded with the juror before the writers' lock, are
+    read again under it (with the operation's facts, or on their own when needed)."""
+    db.session.expire(member.session, ["state", "locked_at"])
 
 
 def _claim(member, op_id, kind, payload, client_time, status, result) -> bool:

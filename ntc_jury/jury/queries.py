@@ -5,6 +5,7 @@ Independence: nothing here returns another juror's marks or observations.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
@@ -13,12 +14,13 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.referential import CandidatePlan, ReferentialDef, plan_for
-from ..core.vocabulary import Presence, Route
+from ..core.vocabulary import Presence, Route, SessionState
 from ..extensions import db
 from ..models import (
     Candidate,
     Ccp,
     ConflictDeclaration,
+    ExamSession,
     GridCompletion,
     HeldCcp,
     JuryMember,
@@ -92,8 +94,12 @@ class CandidateRef:
 
 @dataclass(frozen=True)
 class ScoringFacts:
-    """What an operation's rules need from the database about this juror and candidate."""
+    """What an operation's rules need from the database about this juror and candidate,
+    read under the writers' lock (the session's state too: the chair may have just opened
+    the deliberation)."""
 
+    session_state: SessionState
+    session_locked_at: dt.datetime | None
     has_conflict: bool | None  # None: the juror has not declared anything yet
     grid_done: bool  # the grid of the operation's modality is declared complete
     mark_before: bool | None  # the stored tick of the operation's criterion, None when new
@@ -136,6 +142,8 @@ def scoring_facts(
     first = rows[0]
     held = frozenset(row.code for row in rows if row.code is not None)
     facts = ScoringFacts(
+        session_state=first.session_state,
+        session_locked_at=first.session_locked_at,
         has_conflict=None if first.has_conflict is None else bool(first.has_conflict),
         grid_done=bool(first.grid_done),
         mark_before=None if first.mark_before is None else bool(first.mark_before),
@@ -150,6 +158,7 @@ def scoring_facts(
 def _scoring_facts_statement():
     """Built once: Core tables (no ORM compile step), correlated on the candidate's id."""
     candidate, held, ccp = Candidate.__table__, HeldCcp.__table__, Ccp.__table__
+    session = ExamSession.__table__
     conflict, grid = ConflictDeclaration.__table__, GridCompletion.__table__
     mark, transversal = Mark.__table__, TransversalMark.__table__
     member_id = bindparam("member_id")
@@ -163,6 +172,8 @@ def _scoring_facts_statement():
             candidate.c.route,
             candidate.c.presence,
             ccp.c.code,
+            session.c.state.label("session_state"),
+            session.c.locked_at.label("session_locked_at"),
             select(conflict.c.has_conflict)
             .where(mine(conflict))
             .scalar_subquery()
@@ -188,9 +199,9 @@ def _scoring_facts_statement():
             .label("transversal_before"),
         )
         .select_from(
-            candidate.outerjoin(held, held.c.candidate_id == candidate.c.id).outerjoin(
-                ccp, ccp.c.id == held.c.ccp_id
-            )
+            candidate.join(session, session.c.id == candidate.c.session_id)
+            .outerjoin(held, held.c.candidate_id == candidate.c.id)
+            .outerjoin(ccp, ccp.c.id == held.c.ccp_id)
         )
         .where(
             candidate.c.id == bindparam("candidate_id"),

@@ -4,7 +4,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import juror_required
-from ..extensions import db
+from ..extensions import db, reads_before_writing
 from ..http import is_htmx, reads_json
 from ..locking import allowed_when_locked
 from . import bp, operations, pages, queries
@@ -47,6 +47,7 @@ def phase(candidate_id: int, phase_id: int):
 @bp.post("/candidats/<int:candidate_id>/operation")
 @juror_required
 @allowed_when_locked
+@reads_before_writing
 def submit(candidate_id: int):
     """One operation from a form: the fragment for htmx, flash + redirect otherwise."""
     op_id, kind, payload = operation_from_form(request.form, candidate_id)
@@ -77,6 +78,7 @@ def submit(candidate_id: int):
 @bp.post("/operations")
 @juror_required
 @allowed_when_locked
+@reads_before_writing
 @reads_json
 def batch():
     """The outbox's batch: each operation applied at most once, answered one by one."""

@@ -40,8 +40,13 @@ NOT_CARRIED = "Cette compétence transversale n'est pas évaluée au travers de 
 
 @pytest.fixture(autouse=True)
 def _in_a_request(app, db):
-    """Operations run inside a request (their messages pick the visitor's language)."""
-    with app.test_request_context("/jury/operations", method="POST"):
+    """Operations run inside a request (their messages pick the visitor's language).
+
+    A writing request that holds the writers' lock from its first statement: the tests set
+    their scene up in it. How the juror's views read before taking the lock is tested in
+    test_reads_before_writing.py and test_write_lock.py.
+    """
+    with app.test_request_context("/jury/deliberation/signer", method="POST"):
         yield
 
 
