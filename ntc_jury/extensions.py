@@ -109,10 +109,13 @@ def start_writing(session) -> None:
     reading = writing_request() and still_reading()
     if reading:
         setattr(g, _WRITING, True)
+    if session.get_bind().dialect.name == "postgresql":
+        hold_pg_write_lock(session.connection())
+        return
+    if not reading:
+        return
     connection = session.connection()  # begins IMMEDIATE if nothing was read yet
-    if connection.dialect.name == "postgresql":
-        hold_pg_write_lock(connection)
-    elif reading and connection.info.pop(_READING, False):
+    if connection.info.pop(_READING, False):
         connection.connection.driver_connection.execute("PRAGMA query_only=0")
         _take_write_turn(connection)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
