@@ -5,7 +5,7 @@ import os
 import sqlite3
 import threading
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
@@ -53,87 +53,34 @@ def _begin_sqlite(conn):
     A deferred transaction that reads, then writes after another writer committed, fails at
     once with SQLITE_BUSY instead of waiting; IMMEDIATE makes writers queue.
     Reads (GET) and work outside requests (commands, tests) stay deferred, so a reader
-    never holds the write lock. A view that reads before writing (below) reads outside any
-    transaction, read-only, until its writes begin. (PostgreSQL: see `hold_pg_write_lock`.)
+    never holds the write lock. (PostgreSQL: see `hold_pg_write_lock`.)
     """
     if conn.dialect.name != "sqlite":
         return
-    if not writing_request():
-        conn.exec_driver_sql("BEGIN")
-    elif still_reading():
-        # No BEGIN: each read is a statement of its own, and query_only makes a write
-        # there fail loudly instead of slipping in without the lock.
-        conn.info[_READING] = True
-        conn.connection.driver_connection.execute("PRAGMA query_only=1")
-    else:
+    writing = has_request_context() and request.method not in READ_METHODS
+    if writing:
         _take_write_turn(conn)
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
-def writing_request() -> bool:
-    return has_request_context() and request.method not in READ_METHODS
-
-
-# The hottest writes of the exam day (a juror's ticks) first read who is asking and whether
-# they may; holding the writers' lock through those reads made every other writer wait for
-# them. Such views read without it and take it when their writes begin (`start_writing`):
-# the rules then decide on what they read under the lock.
-_WRITING = "ntc_writing"  # key in flask.g: the request's writes have begun
-_READING = "ntc_reading"  # key in a SQLite connection's info: reads before the writes
-
-
+# PostgreSQL: the hottest writes of the exam day (a juror's ticks) first read who is asking;
+# holding the writers' lock through that read made every other writer wait for it. Their
+# views take the lock when the operation starts (`audit.operations.lock_chain`) and read
+# again under it what their rules depend on. (SQLite's writers queue on the write turn from
+# their first statement: a read outside the write transaction made SQLite reload its page
+# cache, which cost more than the shorter wait saved.)
 def reads_before_writing(view):
-    """The view's first reads (the signed-in person) take no writers' lock; it calls
-    `start_writing` before its first write, and reads again what its rules depend on."""
+    """The view reads the signed-in person before taking the writers' lock (PostgreSQL)."""
     view.reads_before_writing = True
     return view
 
 
-def still_reading() -> bool:
-    """In a writing request whose view reads first, before its writes began."""
-    if g.get(_WRITING) or request.endpoint is None:
+def reads_before_writing_now() -> bool:
+    """The current request's view reads before it takes the writers' lock."""
+    if request.endpoint is None:
         return False
     view = current_app.view_functions.get(request.endpoint)
     return getattr(view, "reads_before_writing", False)
-
-
-def start_writing(session) -> None:
-    """From here on the request writes: it holds the writers' lock until it commits.
-
-    PostgreSQL: the advisory lock, in the same transaction. SQLite, in a view that reads
-    first: the reads so far ran outside any transaction; here the write turn is taken and
-    the transaction begins IMMEDIATE on the same connection (the objects read stay as they
-    are). Anywhere else SQLite's writers already hold the lock from their first statement
-    (or wait on SQLite's own, outside requests).
-    """
-    reading = writing_request() and still_reading()
-    if reading:
-        setattr(g, _WRITING, True)
-    if session.get_bind().dialect.name == "postgresql":
-        hold_pg_write_lock(session.connection())
-        return
-    if not reading:
-        return
-    connection = session.connection()  # begins IMMEDIATE if nothing was read yet
-    if connection.info.pop(_READING, False):
-        connection.connection.driver_connection.execute("PRAGMA query_only=0")
-        _take_write_turn(connection)
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _reading_ended(conn) -> None:
-    if conn.info.pop(_READING, False):
-        conn.connection.driver_connection.execute("PRAGMA query_only=0")
-
-
-def _reading_connection_returned(dbapi_connection, record) -> None:
-    if record is not None and record.info.pop(_READING, False):
-        dbapi_connection.execute("PRAGMA query_only=0")
-
-
-event.listen(Engine, "commit", _reading_ended)
-event.listen(Engine, "rollback", _reading_ended)
-event.listen(Pool, "checkin", _reading_connection_returned)
 
 
 def on_conflict_insert(dialect: str):

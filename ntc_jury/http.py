@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from .access import enforce_declared_access
-from .extensions import READ_METHODS, still_reading
+from .extensions import READ_METHODS, reads_before_writing_now
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -85,7 +85,7 @@ def _writers_lock_first() -> None:
     does it when the transaction begins, extensions.py): one writer at a time, so two
     writers never wait on each other's rows. A view marked `reads_before_writing` takes it
     itself when its writes begin."""
-    if request.method not in READ_METHODS and not still_reading():
+    if request.method not in READ_METHODS and not reads_before_writing_now():
         from .audit.operations import lock_chain
 
         lock_chain()

@@ -1,6 +1,6 @@
 """Writing requests hold the database's write lock from their first statement (extensions.py),
-except the juror's operation views, which read who is asking first and take it when their
-writes begin (`start_writing`, through `lock_chain`).
+except the juror's operation views on PostgreSQL, which read who is asking first and take it
+when their operation starts (`lock_chain`).
 
 On PostgreSQL it is the advisory lock every audited write shares, so no two writers can
 lock rows in opposite orders. SQLite makes a writer that finds its write lock taken poll
@@ -18,11 +18,9 @@ import sqlite3
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 from ntc_jury.audit.operations import lock_chain
 from ntc_jury.extensions import PG_WRITE_LOCK, db
-from ntc_jury.models import StaffUser
 from tests.conftest import make_test_app
 
 WRITER = "/jury/deliberation/signer"  # any writing view (it needs not run)
@@ -135,62 +133,10 @@ def test_on_the_suites_database_a_write_request_locks_first_and_a_read_never(app
             other.close()
 
 
-def test_a_view_that_reads_first_takes_the_turn_when_its_writes_begin(sqlite_app, tmp_path):
-    app, lock_file = sqlite_app
-    other = sqlite3.connect(tmp_path / "turn.sqlite", timeout=0, isolation_level=None)
-    try:
-        with app.test_request_context(READS_FIRST, method="POST"):
-            db.session.execute(text("SELECT 1"))  # who is asking: no lock for that
-            assert _turn_is_free(lock_file)
-            other.execute("BEGIN IMMEDIATE")  # another writer may commit meanwhile
-            other.execute("ROLLBACK")
-            lock_chain()
-            assert not _turn_is_free(lock_file)
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("BEGIN IMMEDIATE")
-            lock_chain()  # once per request: a second call changes nothing
-            assert not _turn_is_free(lock_file)
-            db.session.commit()
-            assert _turn_is_free(lock_file)
-    finally:
-        other.close()
-
-
-def test_what_was_read_before_the_writes_began_stays_loaded(sqlite_app):
-    app, _lock_file = sqlite_app
-    with app.app_context():
-        db.session.add(StaffUser(email="a@example.org", name="A", password_hash="x"))
-        db.session.commit()
-    with app.test_request_context(READS_FIRST, method="POST"):
-        user = db.session.execute(text("SELECT id FROM staff_user")).scalar_one()
-        person = db.session.get(StaffUser, user)
-        lock_chain()  # ends the reading transaction
-        assert "name" in person.__dict__  # not expired: no second read under the lock
-        person.name = "B"
-        db.session.commit()
-    with app.app_context():
-        assert db.session.get(StaffUser, user).name == "B"
-
-
-def test_a_write_before_the_writes_began_fails_instead_of_slipping_in(sqlite_app):
-    """It would run without the lock and outside the request's transaction: SQLite refuses."""
-    app, lock_file = sqlite_app
-    with app.test_request_context(READS_FIRST, method="POST"):
-        db.session.execute(text("SELECT 1"))
-        with pytest.raises(OperationalError, match="readonly"):
-            db.session.execute(text("INSERT INTO staff_user (email) VALUES ('x')"))
-        db.session.rollback()
-    with app.test_request_context(READS_FIRST, method="POST"):
-        db.session.execute(text("SELECT 1"))  # the same pooled connection writes again
-        lock_chain()
-        db.session.add(StaffUser(email="b@example.org", name="B", password_hash="x"))
-        db.session.commit()
-    assert _turn_is_free(lock_file)
-    with app.app_context():
-        assert db.session.execute(text("SELECT count(*) FROM staff_user")).scalar_one() == 1
-
-
-def test_on_the_suites_database_a_view_that_reads_first_locks_when_it_writes(app, db):
+def test_on_the_suites_database_the_juror_operation_views_lock_as_their_operation_starts(app, db):
+    """PostgreSQL: not in before_request, when the operation starts (lock_chain). SQLite: from
+    the first statement like every writer (a read outside the write transaction cost SQLite
+    a reload of its page cache)."""
     if db.engine.dialect.name == "postgresql":
         held = text(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
@@ -207,10 +153,8 @@ def test_on_the_suites_database_a_view_that_reads_first_locks_when_it_writes(app
         other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
         try:
             with app.test_request_context(READS_FIRST, method="POST"):
+                app.preprocess_request()
                 db.session.execute(text("SELECT 1"))
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("ROLLBACK")
-                lock_chain()
                 with pytest.raises(sqlite3.OperationalError, match="locked"):
                     other.execute("BEGIN IMMEDIATE")
                 db.session.commit()

@@ -8,7 +8,7 @@ from flask import has_request_context, request
 from sqlalchemy import insert, select
 
 from ..core.vocabulary import ActorKind
-from ..extensions import db, start_writing
+from ..extensions import db, hold_pg_write_lock
 from ..models import AuditEvent, utcnow
 from .chain import GENESIS, event_hash
 
@@ -73,19 +73,20 @@ def _fit(column: str, text: str) -> str:
 
 
 def lock_chain() -> None:
-    """Two writers must not both chain onto the same row: take the writers' lock, until commit.
+    """Two writers must not both chain onto the same row: take the chain's lock, until commit.
 
     PostgreSQL: the transaction-scoped advisory lock all writers share
     (`extensions.hold_pg_write_lock`); writing requests already hold it from their first
-    statement, commands and tests take it here. SQLite: write transactions begin IMMEDIATE
-    (see extensions.py), so only one writer is ever inside a transaction. A view that reads
-    before writing (`extensions.reads_before_writing`) takes it here.
+    statement, except the juror's operation views (`extensions.reads_before_writing`),
+    which take it here; commands and tests take it here too. SQLite: write transactions
+    already begin IMMEDIATE (see extensions.py), so only one writer is ever inside one.
 
     A writer that may also wait on another transaction's rows before its first event (two
     requests claiming the same operation ids) calls this first: holding a row the other
     needs while waiting here for the other would deadlock.
     """
-    start_writing(db.session())
+    if db.session.get_bind().dialect.name == "postgresql":
+        hold_pg_write_lock(db.session.connection())
 
 
 def _describe_actor(actor, actor_kind: ActorKind | None) -> tuple[ActorKind, int | None, str]:

@@ -11,10 +11,10 @@ the operation id with its answer (it does nothing if the id exists: then the sto
 is replayed and nothing is written); then the write and its audit event.
 
 Deciding before claiming is safe because writers never overlap: every operation first takes
-the writers' lock (`lock_chain`: on SQLite its transaction begins IMMEDIATE, on PostgreSQL
-the advisory lock), and everything the rules decide on is read after it. The juror and their
-session were read before it (the views read before writing, extensions.py), so the session's
-state and lock are read again with the operation's facts.
+the writers' lock (`lock_chain`: on SQLite the transaction began IMMEDIATE, on PostgreSQL
+the advisory lock), and everything the rules decide on is read under it. On PostgreSQL the
+juror and their session were read before it (the views read before writing, extensions.py),
+so the session's state and lock are read again with the operation's facts.
 """
 
 from __future__ import annotations
