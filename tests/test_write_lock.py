@@ -97,21 +97,32 @@ def test_the_write_lock_and_the_turn_are_taken_together(sqlite_app, tmp_path):
         other.close()
 
 
+def _holds_pg_write_lock(db) -> bool:
+    """Whether this session's PostgreSQL backend holds the writers' advisory lock."""
+    held = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND objid = :key AND pid = pg_backend_pid()"
+    )
+    return db.session.execute(held, {"key": PG_WRITE_LOCK}).scalar_one() == 1
+
+
+def _other_writer_is_kept_out(other) -> None:
+    """SQLite: another connection cannot begin writing (it would wait; timeout 0 says so)."""
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        other.execute("BEGIN IMMEDIATE")
+
+
 def test_on_the_suites_database_a_write_request_locks_first_and_a_read_never(app, db):
     """Whichever database the suite runs on (CI runs it on both)."""
     if db.engine.dialect.name == "postgresql":
-        held = text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND objid = :key AND pid = pg_backend_pid()"
-        )
         with app.test_request_context(WRITER, method="POST"):
             app.preprocess_request()  # the before_request hooks, the lock's first of all
-            assert db.session.execute(held, {"key": PG_WRITE_LOCK}).scalar_one() == 1
+            assert _holds_pg_write_lock(db)
             db.session.commit()
             db.session.close()
         with app.test_request_context("/jury/", method="GET"):
             app.preprocess_request()
-            assert db.session.execute(held, {"key": PG_WRITE_LOCK}).scalar_one() == 0
+            assert not _holds_pg_write_lock(db)
             db.session.rollback()
             db.session.close()
     else:
@@ -119,8 +130,7 @@ def test_on_the_suites_database_a_write_request_locks_first_and_a_read_never(app
         try:
             with app.test_request_context(WRITER, method="POST"):
                 db.session.execute(text("SELECT 1"))
-                with pytest.raises(sqlite3.OperationalError, match="locked"):
-                    other.execute("BEGIN IMMEDIATE")
+                _other_writer_is_kept_out(other)
                 db.session.commit()
                 db.session.close()
             with app.test_request_context("/jury/", method="GET"):
@@ -138,15 +148,11 @@ def test_on_the_suites_database_the_juror_operation_views_lock_as_their_operatio
     the first statement like every writer (a read outside the write transaction cost SQLite
     a reload of its page cache)."""
     if db.engine.dialect.name == "postgresql":
-        held = text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND objid = :key AND pid = pg_backend_pid()"
-        )
         with app.test_request_context(READS_FIRST, method="POST"):
             app.preprocess_request()
-            assert db.session.execute(held, {"key": PG_WRITE_LOCK}).scalar_one() == 0
+            assert not _holds_pg_write_lock(db)
             lock_chain()
-            assert db.session.execute(held, {"key": PG_WRITE_LOCK}).scalar_one() == 1
+            assert _holds_pg_write_lock(db)
             db.session.commit()
             db.session.close()
     else:
@@ -155,8 +161,7 @@ def test_on_the_suites_database_the_juror_operation_views_lock_as_their_operatio
             with app.test_request_context(READS_FIRST, method="POST"):
                 app.preprocess_request()
                 db.session.execute(text("SELECT 1"))
-                with pytest.raises(sqlite3.OperationalError, match="locked"):
-                    other.execute("BEGIN IMMEDIATE")
+                _other_writer_is_kept_out(other)
                 db.session.commit()
                 db.session.close()
         finally:
