@@ -213,6 +213,53 @@ def test_flipping_the_network_fifty_times_during_two_hundred_ticks(db, scene, op
         assert state == ("true" if presses[index] % 2 else "false")
 
 
+def _applied_marks(db, juror) -> int:
+    db.session.rollback()  # end the test's read snapshot: see what the server committed
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AppliedOperation)
+        .where(AppliedOperation.jury_member_id == juror.id, AppliedOperation.kind == "mark")
+    )
+
+
+def test_the_status_never_says_saved_before_the_phone_kept_the_tick(db, scene, open_app):
+    """The status changes in the tap itself, before IndexedDB answers: a stale "Tout est
+    enregistré" right after a tap was what a test (and a juror) could read as synced."""
+    session, juror, issued = scene
+    _context, page = open_app()
+    _sign_in(page, issued)
+    page.goto(_phase_urls(page, session.candidates[0].id)[5])
+    page.wait_for_function(SYNCED)
+    during_tap = page.evaluate(
+        """() => {
+            document.querySelector('li.criterion button.tick:not([disabled])').click();
+            const s = document.getElementById('sync-status');
+            return [s.dataset.state, s.dataset.pending];
+        }"""
+    )
+    assert during_tap == ["pending", "1"]
+    page.wait_for_function(SYNCED)
+    assert _applied_marks(db, juror) == 1
+
+
+def test_a_tick_the_phone_could_not_keep_is_shown_as_an_error(db, scene, open_app):
+    session, juror, issued = scene
+    _context, page = open_app()
+    _sign_in(page, issued)
+    page.goto(_phase_urls(page, session.candidates[0].id)[5])
+    page.wait_for_function(SYNCED)
+    page.evaluate(
+        "() => { window.idbKeyval.set = () => Promise.reject(new Error('QuotaExceededError')); }"
+    )
+    button = _criteria_buttons(page).first
+    item = button.locator("xpath=ancestor::li[1]")
+    button.click()
+    page.wait_for_function("() => document.getElementById('sync-status').dataset.state === 'error'")
+    assert "recommencez" in page.text_content("#sync-status")
+    assert item.get_attribute("data-state") == "error"
+    assert _applied_marks(db, juror) == 0
+
+
 def test_the_app_is_installable_and_the_worker_controls_juror_pages(
     db, scene, open_app, live_server
 ):

@@ -24,6 +24,8 @@
   var authLost = false;
   var counter = null; // read from sessionStorage at the first operation
   var refused = [];
+  // Operations recorded but not yet in IndexedDB: the status must not say "saved" meanwhile.
+  var storing = 0;
   // Operations that this document shows beyond its server-rendered state, in order.
   var docOps = [];
 
@@ -140,11 +142,32 @@
     var key = nextKey();
     docOps.push(op);
     applyOnScreen(op, "pending");
+    storing += 1;
+    showUnsaved();
     return idb.set(key, op, outbox).then(function () {
+      storing -= 1;
       showStatus();
       flushSoon(0);
       return op;
+    }, function (error) {
+      // The phone would not keep it: say so, never "saved".
+      storing -= 1;
+      notStored.push(op);
+      revert(op, words.notStored);
+      showStatus();
+      throw error;
     });
+  }
+  var notStored = [];
+
+  // At once, before IndexedDB answers: one more operation waits.
+  function showUnsaved() {
+    if (!statusBox) return;
+    var n = Number(statusBox.getAttribute("data-pending") || 0) + 1;
+    var offline = statusBox.getAttribute("data-state") === "offline";
+    setAttr(statusBox, "data-state", offline ? "offline" : "pending");
+    setAttr(statusBox, "data-pending", String(n));
+    setText(statusBox, (offline ? words.offlinePending : words.pending).replace("%n", n));
   }
 
   function payloadOf(form) {
@@ -360,14 +383,16 @@
     if (!statusBox) return;
     pendingEntries().then(function (entries) {
       var state, text;
+      var n = entries.length + storing;
       if (authLost) { state = "error"; text = words.signedOut; }
+      else if (notStored.length) { state = "error"; text = words.notStored; }
       else if (!navigator.onLine || body.getAttribute("data-online") === "false") {
         state = "offline";
-        text = entries.length ? words.offlinePending.replace("%n", entries.length) : words.offline;
-      } else if (entries.length) { state = "pending"; text = words.pending.replace("%n", entries.length); }
+        text = n ? words.offlinePending.replace("%n", n) : words.offline;
+      } else if (n) { state = "pending"; text = words.pending.replace("%n", n); }
       else { state = "saved"; text = words.saved; }
       setAttr(statusBox, "data-state", state);
-      setAttr(statusBox, "data-pending", String(entries.length));
+      setAttr(statusBox, "data-pending", String(n));
       setText(statusBox, text);
     });
   }
