@@ -50,9 +50,17 @@ juror_required = _gate(JUROR, lambda person: person.kind == "juror")
 chair_required = _gate(CHAIR, lambda person: person.kind == "juror" and person.is_chair)
 
 
+def view_flag(name: str, endpoint: str | None = None):
+    """An attribute a decorator set on a view (the current request's unless `endpoint`);
+    None when the view has none or there is no view."""
+    endpoint = request.endpoint if endpoint is None else endpoint
+    if endpoint is None:
+        return None
+    return getattr(current_app.view_functions.get(endpoint), name, None)
+
+
 def rule_of(endpoint: str) -> str | None:
-    view = current_app.view_functions.get(endpoint)
-    return getattr(view, "access_rule", None)
+    return view_flag("access_rule", endpoint)
 
 
 def enforce_declared_access() -> None:

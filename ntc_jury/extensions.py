@@ -5,7 +5,7 @@ import os
 import sqlite3
 import threading
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
+from .access import view_flag
 from .models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -77,10 +78,7 @@ def reads_before_writing(view):
 
 def reads_before_writing_now() -> bool:
     """The current request's view reads before it takes the writers' lock."""
-    if request.endpoint is None:
-        return False
-    view = current_app.view_functions.get(request.endpoint)
-    return getattr(view, "reads_before_writing", False)
+    return bool(view_flag("reads_before_writing"))
 
 
 def on_conflict_insert(dialect: str):

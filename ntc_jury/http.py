@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
-from .access import enforce_declared_access
+from .access import enforce_declared_access, view_flag
 from .extensions import READ_METHODS, reads_before_writing_now
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -107,8 +107,7 @@ def _refuse_json_bodies_of_forms():
     """
     if request.method in READ_METHODS or not request.is_json or request.endpoint is None:
         return None
-    view = current_app.view_functions.get(request.endpoint)
-    if view is None or getattr(view, "reads_json", False):
+    if view_flag("reads_json"):
         return None
     message = _("La requête n'a pas pu être traitée. Rechargez la page et réessayez.")
     return jsonify(error=message), 400

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, jsonify, render_template, request
+from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .access import view_flag
 from .extensions import READ_METHODS, db
 from .http import is_htmx
 
@@ -37,8 +38,7 @@ def refuse_writes_to_locked_sessions():
     """before_request: a write touching a locked session is refused with a French 409."""
     if request.method in READ_METHODS or request.endpoint is None:
         return None
-    view = current_app.view_functions.get(request.endpoint)
-    if view is None or getattr(view, "allowed_when_locked", False):
+    if view_flag("allowed_when_locked"):
         return None
     if not current_user.is_authenticated:
         return None  # the route's own rule sends anonymous visitors to sign in
