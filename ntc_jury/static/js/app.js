@@ -53,24 +53,93 @@ window.ntcWhenIdle = function (work, timeout) {
 // The service worker: offline pages, and a "Mettre à jour" banner instead of silent updates.
 // Registered once the page has loaded and the main thread is idle: its install downloads the
 // app shell, which is not what the juror is waiting for.
+//
+// Until a first worker is installed this phone cannot show the juror's pages offline, so
+// <html data-offline-shell> says "installing", "ready" or "failed" (every change is kept in
+// window.ntcOfflineShell, with the worker's reason when it gave one). A failed first install
+// (one shell file that bad wifi would not deliver, even after the worker's own retries) is
+// tried again while the page stays open, after growing pauses, and a juror's page says so.
 if ("serviceWorker" in navigator) {
+  var SHELL_RETRY_MS = [2000, 5000, 15000, 30000, 60000];
+  var shellFailures = 0;
+  var shellRetry = null;
+  var shellReason = "";
+
+  var offlineShell = function (state) {
+    document.documentElement.setAttribute("data-offline-shell", state);
+    window.ntcOfflineShell = window.ntcOfflineShell || [];
+    window.ntcOfflineShell.push(state === "failed" && shellReason ? state + " · " + shellReason : state);
+    var notice = document.getElementById("offline-shell");
+    if (notice) notice.hidden = state !== "failed";
+  };
+
+  var firstInstallFailed = function (reason) {
+    if (navigator.serviceWorker.controller) return; // a working worker is in charge
+    if (reason) shellReason = reason;
+    offlineShell("failed");
+    var pause = SHELL_RETRY_MS[Math.min(shellFailures, SHELL_RETRY_MS.length - 1)];
+    shellFailures += 1;
+    clearTimeout(shellRetry);
+    shellRetry = setTimeout(registerWorker, pause);
+  };
+
+  var watchFirstInstall = function (registration) {
+    if (registration.active) {
+      offlineShell("ready");
+      return;
+    }
+    var worker = registration.installing || registration.waiting;
+    var settle = function () {
+      if (worker.state === "activated") offlineShell("ready");
+      else if (worker.state === "redundant" && !registration.active) firstInstallFailed();
+    };
+    if (!worker) {
+      firstInstallFailed(); // it failed before this page heard of it
+      return;
+    }
+    worker.addEventListener("statechange", settle);
+    settle();
+  };
+
+  var offerUpdates = function (registration) {
+    var banner = document.getElementById("update-banner");
+    function offer() {
+      if (registration.waiting && navigator.serviceWorker.controller && banner) banner.hidden = false;
+    }
+    offer();
+    registration.addEventListener("updatefound", function () {
+      var worker = registration.installing;
+      if (worker) worker.addEventListener("statechange", function () { if (worker.state === "installed") offer(); });
+    });
+  };
+
+  var registered = null;
+  var registerWorker = function () {
+    if (!navigator.serviceWorker.controller) offlineShell("installing");
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+      if (registration !== registered) offerUpdates(registration);
+      registered = registration;
+      watchFirstInstall(registration);
+    }, function (error) {
+      firstInstallFailed(String((error && error.message) || error));
+    });
+  };
+
+  navigator.serviceWorker.addEventListener("message", function (event) {
+    var data = event.data || {};
+    if (data.type !== "INSTALL_FAILED") return;
+    shellReason = String(data.reason || "");
+    // The worker's "redundant" may have reached this page first: log the failure again, with why.
+    if (document.documentElement.getAttribute("data-offline-shell") === "failed") offlineShell("failed");
+  });
+
   window.addEventListener("load", function () {
     window.ntcWhenIdle(function () {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
-        var banner = document.getElementById("update-banner");
-        function offer() {
-          if (registration.waiting && navigator.serviceWorker.controller && banner) banner.hidden = false;
+      registerWorker();
+      document.addEventListener("click", function (event) {
+        if (event.target.closest("[data-update-app]") && registered && registered.waiting) {
+          registered.waiting.postMessage({ type: "SKIP_WAITING" });
         }
-        offer();
-        registration.addEventListener("updatefound", function () {
-          var worker = registration.installing;
-          if (worker) worker.addEventListener("statechange", function () { if (worker.state === "installed") offer(); });
-        });
-        document.addEventListener("click", function (event) {
-          if (event.target.closest("[data-update-app]") && registration.waiting) {
-            registration.waiting.postMessage({ type: "SKIP_WAITING" });
-          }
-        });
       });
       var reloading = false;
       navigator.serviceWorker.addEventListener("controllerchange", function () {

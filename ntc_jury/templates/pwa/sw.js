@@ -8,13 +8,47 @@ const SHELL = {{ shell|tojson }};
 const OFFLINE_URL = {{ offline_url|tojson }};
 const NETWORK_TIMEOUT_MS = 4000;
 
+const PRECACHE_RETRY_MS = [500, 2000]; // pauses before a shell file's 2nd and 3rd try
+
+function pause(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// One shell file, tried again after short pauses: one request that bad wifi dropped must not
+// cost the whole install, as it would with cache.addAll.
+async function precache(cache, url) {
+  let failure = null;
+  for (const wait of [0, ...PRECACHE_RETRY_MS]) {
+    if (wait) await pause(wait);
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (response.ok) return cache.put(url, response);
+      failure = url + " : HTTP " + response.status;
+    } catch (error) {
+      failure = url + " : " + error.message;
+    }
+  }
+  throw new Error(failure);
+}
+
+// The pages that registered this worker are not its clients yet: tell them why it failed.
+async function tellPages(message) {
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  pages.forEach((page) => page.postMessage(message));
+}
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(
-    caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => {
-      // The very first worker takes over at once; later versions wait for the juror's "Mettre à jour".
-      if (!self.registration.active) return self.skipWaiting();
-    })
-  );
+  event.waitUntil((async () => {
+    try {
+      const cache = await caches.open(SHELL_CACHE);
+      await Promise.all(SHELL.map((url) => precache(cache, url)));
+    } catch (error) {
+      await tellPages({ type: "INSTALL_FAILED", reason: String(error.message || error) });
+      throw error; // no half-installed worker: the page registers it again later
+    }
+    // The very first worker takes over at once; later versions wait for the juror's "Mettre à jour".
+    if (!self.registration.active) await self.skipWaiting();
+  })());
 });
 
 self.addEventListener("activate", (event) => {
