@@ -253,6 +253,57 @@ def baseline_app():
     return app
 
 
+FLOOR_PATHS = {"app-write": "/bench/ecriture", "juror-write": "/bench/ecriture-jure"}
+
+
+def floor_app(config: dict | None = None):
+    """The real app (wsgi:app, its settings from the environment) with two bench-only routes
+    doing the baseline's one INSERT: what a tick pays before its own work.
+
+    - `app-write`: anonymous, no CSRF: the app's hooks, headers and compression;
+    - `juror-write`: a signed-in juror, CSRF checked, inside the app's write transaction:
+      the session cookie, the juror's identity, CSRF and the writers' lock on top.
+    """
+    from flask import Blueprint, request
+    from sqlalchemy import insert
+
+    from ntc_jury import create_app
+    from ntc_jury.access import juror_required, public
+    from ntc_jury.extensions import csrf, db
+
+    table = baseline_table()
+    statement = insert(table)
+    bp = Blueprint("bench_floor", __name__)
+
+    def one_insert():
+        form = request.form
+        db.session.connection().execute(
+            statement,
+            {
+                "op_id": form["op_id"],
+                "criterion_id": int(form["criterion_id"]),
+                "observed": form.get("observed") == "1",
+            },
+        )
+        db.session.commit()
+        return "ok"
+
+    @bp.post(FLOOR_PATHS["app-write"])
+    @public
+    @csrf.exempt
+    def app_write():
+        return one_insert()
+
+    @bp.post(FLOOR_PATHS["juror-write"])
+    @juror_required
+    def juror_write():
+        return one_insert()
+
+    app = create_app(config)  # None: from the environment, as wsgi:app
+    app.register_blueprint(bp)
+    return app
+
+
 # ----------------------------------------------------------------------------- servers
 
 
@@ -380,7 +431,7 @@ def sign_in(port: int, juror: Juror) -> None:
 
 def tick_request(path: str, juror: Juror, criterion: int, observed: bool, op_id: str):
     """(method, url, body, headers) of one tick, as the phone sends it."""
-    if path == "baseline":
+    if path == "baseline" or path in FLOOR_PATHS:
         body = urlencode(
             {
                 "op_id": op_id,
@@ -391,7 +442,11 @@ def tick_request(path: str, juror: Juror, criterion: int, observed: bool, op_id:
             }
         )
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        return "POST", "/tick", body, headers
+        if path == "juror-write":
+            headers.update(Cookie=juror.cookie, **{"X-CSRFToken": juror.csrf}, **BROWSER_HEADERS)
+        elif path == "app-write":
+            headers.update(BROWSER_HEADERS)
+        return "POST", FLOOR_PATHS.get(path, "/tick"), body, headers
     common = {"Cookie": juror.cookie, "X-CSRFToken": juror.csrf, **BROWSER_HEADERS}
     if path == "htmx":
         body = urlencode(
@@ -464,11 +519,19 @@ function request()
   local op = uuid4()
   local headers = {}
   local body, url
-  if path == "baseline" then
+  if path == "baseline" or path == "app-write" or path == "juror-write" then
     url = "/tick"
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     body = "op_id=" .. op .. "&kind=mark&modality=MSP&criterion_id=" .. c ..
       "&observed=" .. (observed and "1" or "0")
+    if path ~= "baseline" then
+      url = path == "app-write" and "__APP_WRITE__" or "__JUROR_WRITE__"
+      headers["Accept-Encoding"] = "gzip, deflate, br"
+    end
+    if path == "juror-write" then
+      headers["Cookie"] = j.cookie
+      headers["X-CSRFToken"] = j.csrf
+    end
   else
     headers["Cookie"] = j.cookie
     headers["X-CSRFToken"] = j.csrf
@@ -516,6 +579,8 @@ def lua_script(path: str, jurors: list[Juror], criteria: list[int]) -> str:
         LUA.replace("__JURORS__", "{\n" + rows + "\n}")
         .replace("__CRITERIA__", "{" + ", ".join(map(str, criteria)) + "}")
         .replace("__PATH__", path)
+        .replace("__APP_WRITE__", FLOOR_PATHS["app-write"])
+        .replace("__JUROR_WRITE__", FLOOR_PATHS["juror-write"])
     )
 
 
@@ -685,9 +750,7 @@ def cpu_per_request(url: str, count: int) -> dict[str, float]:
     ratio it gives is the one to trust on a busy host.
     """
     scenario = prepare_database(url, jurors=2, candidates=1)
-    from ntc_jury import create_app
-
-    app = create_app(
+    app = floor_app(
         {"SECRET_KEY": scenario.secret_key, "DATABASE_URL": url, "WTF_CSRF_ENABLED": False}
     )
     client = app.test_client()
@@ -713,7 +776,7 @@ def cpu_per_request(url: str, count: int) -> dict[str, float]:
         assert response.status_code == 200, (path, response.status_code)
 
     figures = {}
-    for path in ("baseline", "htmx", "batch"):
+    for path in ("baseline", *FLOOR_PATHS, "htmx", "batch"):
         for i in range(30):
             send(path, i)
         started = time.process_time()
@@ -825,17 +888,13 @@ def measure_database(kind: str, url: str, args, workdir: Path, wrk: bool) -> lis
         )
         with baseline:
             results += run_load(kind, stack, "baseline", baseline, scenario, args, workdir, wrk)
+        app_env = {
+            "NTC_DATABASE_URL": url,
+            "NTC_SECRET_KEY": scenario.secret_key,
+            "NTC_INSTANCE_PATH": str(workdir / "instance"),
+        }
         app = Gunicorn(
-            f"{kind} app",
-            "wsgi:app",
-            cwd=ROOT,
-            log=workdir / "app.log",
-            env={
-                "NTC_DATABASE_URL": url,
-                "NTC_SECRET_KEY": scenario.secret_key,
-                "NTC_INSTANCE_PATH": str(workdir / "instance"),
-            },
-            **common,
+            f"{kind} app", "wsgi:app", cwd=ROOT, log=workdir / "app.log", env=app_env, **common
         )
         with app:
             if not signed_in:
@@ -847,10 +906,26 @@ def measure_database(kind: str, url: str, args, workdir: Path, wrk: bool) -> lis
                 measured = run_load(kind, stack, path, app, scenario, args, workdir, wrk)
                 results += measured
                 check_applied(url, before, measured)
+        if args.floors:
+            # Same app and settings, one INSERT instead of a tick: what the stack costs
+            # before the tick's own work (closed loop only).
+            floor = Gunicorn(
+                f"{kind} floor",
+                "tick_throughput:floor_app()",
+                cwd=HERE,
+                log=workdir / "floor.log",
+                env={**app_env, "PYTHONPATH": str(ROOT)},
+                **common,
+            )
+            with floor:
+                for path in FLOOR_PATHS:
+                    results += run_load(
+                        kind, stack, path, floor, scenario, args, workdir, wrk, rates=()
+                    )
     return results
 
 
-def run_load(kind, stack, path, server, scenario, args, workdir, wrk) -> list[Result]:
+def run_load(kind, stack, path, server, scenario, args, workdir, wrk, rates=None) -> list[Result]:
     jurors, criteria, port = scenario.jurors, scenario.criteria, server.port
     out = []
     script = workdir / f"{path}.lua"
@@ -868,7 +943,7 @@ def run_load(kind, stack, path, server, scenario, args, workdir, wrk) -> list[Re
             numbers = run_python(port, path, jurors, criteria, args.duration, None)
         numbers.update(cpu.figures(numbers["requests"]))
         out.append(Result(kind, stack, path, f"py {len(jurors)} closed", numbers))
-    for rate in args.rates:
+    for rate in args.rates if rates is None else rates:
         numbers = run_python(port, path, jurors, criteria, args.duration, rate)
         load = f"{len(jurors)} × {rate:g} tap/s"
         out.append(Result(kind, stack, path, load, numbers))
@@ -909,7 +984,7 @@ def summarise(results: list[Result]) -> int:
             for r in group:
                 print(r.line(base.numbers["rps"]))
             for r in group:
-                if r.path == "baseline" or r is base:
+                if r.path == "baseline" or r is base or r.path in FLOOR_PATHS:
                     continue
                 if _closed(r):
                     ratio = r.numbers["rps"] / base.numbers["rps"]
@@ -924,6 +999,17 @@ def summarise(results: list[Result]) -> int:
                             p99 < TARGET_P99_MS,
                         )
                     )
+    floors = [r for r in results if r.path in FLOOR_PATHS]
+    if floors:
+        print(
+            "\nFloors (one INSERT through the real app, no tick): a tick cannot do better than "
+            "juror-write, which pays the session cookie, the juror's identity, CSRF and the lock."
+        )
+        for r in floors:
+            base = next(
+                b for b in results if b.db == r.db and b.stack == r.stack and b.path == "baseline"
+            )
+            print(f"  {r.db} {r.stack} {r.path} ratio {r.numbers['rps'] / base.numbers['rps']:.2f}")
     print(f"\nTargets: ratio ≥ {TARGET_RATIO} (closed loop), p99 < {TARGET_P99_MS:g} ms (paced)")
     for label, ok in verdicts:
         print(f"  {'ok  ' if ok else 'MISS'} {label}")
@@ -964,6 +1050,12 @@ def main(argv=None) -> int:
         help="PostgreSQL URL of a throwaway database (or NTC_BENCH_PG_URL)",
     )
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--no-floors",
+        dest="floors",
+        action="store_false",
+        help="skip the app-write and juror-write floors (one INSERT through the real app)",
+    )
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--json", type=Path, help="also write the results there")
     parser.add_argument(
@@ -1014,11 +1106,11 @@ def main(argv=None) -> int:
                 if kind == "pg":
                     drop_database(cpu_url)
             base = cpu["baseline"]
-            print(
-                f"  {kind:<7} baseline {base:5.2f} ms · htmx tick {cpu['htmx']:5.2f} ms "
-                f"(ratio {base / cpu['htmx']:.2f}) · batch tick {cpu['batch']:5.2f} ms "
-                f"(ratio {base / cpu['batch']:.2f})"
+            figures = " · ".join(
+                f"{path} {cpu[path]:5.2f} ms (ratio {base / cpu[path]:.2f})"
+                for path in (*FLOOR_PATHS, "htmx", "batch")
             )
+            print(f"  {kind:<7} baseline {base:5.2f} ms · {figures}")
         if args.json:
             args.json.write_text(json.dumps([r.__dict__ for r in results], indent=2))
         return 0
