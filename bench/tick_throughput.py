@@ -761,9 +761,10 @@ def cpu_per_request(url: str, count: int) -> dict[str, float]:
     baseline_table().metadata.create_all(engine)
     engine.dispose()
     bare = baseline_app().test_client()
+    clients = {"baseline": bare, "app-write": app.test_client()}  # the latter: no sign-in
 
     def send(path: str, i: int) -> None:
-        target_client = bare if path == "baseline" else client
+        target_client = clients.get(path, client)
         method, target, body, headers = tick_request(
             path,
             juror,
