@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ntc_jury.core.vocabulary import OperationStatus
 from ntc_jury.jury.operations import apply_operation
 from ntc_jury.models import AppliedOperation, AuditEvent, Mark, Observation
+from tests.browser import assert_no_axe_violations
 from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, PROFILES
 from tests.factories import issue_access, make_session
 
@@ -45,13 +46,15 @@ def open_app(browser, live_server, tmp_path):
     """Open the app like a phone that keeps its storage across restarts (persistent profile)."""
     contexts = []
 
-    def launch():
+    def launch(*, bypass_csp: bool = False):
+        # bypass_csp only where a test runs axe-core, which is injected into the page.
         context = browser.browser_type.launch_persistent_context(
             str(tmp_path / "profile"),
             executable_path=str(CHROMIUM_PATH),
             headless=True,
             args=CHROMIUM_ARGS,
             base_url=live_server,
+            bypass_csp=bypass_csp,
             **PROFILES["phone"],
         )
         context.set_default_timeout(15_000)
@@ -412,11 +415,12 @@ def test_a_shell_file_lost_once_does_not_cost_the_offline_install(scene, open_ap
 def test_a_failed_first_install_is_tried_again_and_the_juror_is_told(scene, open_app, flaky_server):
     _session, _juror, issued = scene
     flaky_server.fail("/hors-ligne", 1_000)  # wifi that never delivers it, for now
-    _context, page = open_app()
+    _context, page = open_app(bypass_csp=True)
     _sign_in_uncontrolled(page, issued)
     notice = page.locator("#offline-shell")
     notice.wait_for(state="visible", timeout=20_000)
     assert "pas encore prêt pour le hors-ligne" in notice.inner_text()
+    assert_no_axe_violations(page, "the juror's home with the offline notice shown")
     assert page.evaluate("() => document.documentElement.dataset.offlineShell") == "failed"
     page.evaluate("() => { window.sameDocument = true; }")
     flaky_server.fail("/hors-ligne", 0)  # the network is back
