@@ -431,6 +431,7 @@ def sign_in(port: int, juror: Juror) -> None:
 
 def tick_request(path: str, juror: Juror, criterion: int, observed: bool, op_id: str):
     """(method, url, body, headers) of one tick, as the phone sends it."""
+    common = {"Cookie": juror.cookie, "X-CSRFToken": juror.csrf, **BROWSER_HEADERS}
     if path == "baseline" or path in FLOOR_PATHS:
         body = urlencode(
             {
@@ -443,11 +444,10 @@ def tick_request(path: str, juror: Juror, criterion: int, observed: bool, op_id:
         )
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if path == "juror-write":
-            headers.update(Cookie=juror.cookie, **{"X-CSRFToken": juror.csrf}, **BROWSER_HEADERS)
+            headers.update(common)
         elif path == "app-write":
             headers.update(BROWSER_HEADERS)
         return "POST", FLOOR_PATHS.get(path, "/tick"), body, headers
-    common = {"Cookie": juror.cookie, "X-CSRFToken": juror.csrf, **BROWSER_HEADERS}
     if path == "htmx":
         body = urlencode(
             {
@@ -519,15 +519,14 @@ function request()
   local op = uuid4()
   local headers = {}
   local body, url
-  if path == "baseline" or path == "app-write" or path == "juror-write" then
-    url = "/tick"
+  local form_url = ({baseline = "/tick", ["app-write"] = "__APP_WRITE__",
+    ["juror-write"] = "__JUROR_WRITE__"})[path]
+  if form_url then
+    url = form_url
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     body = "op_id=" .. op .. "&kind=mark&modality=MSP&criterion_id=" .. c ..
       "&observed=" .. (observed and "1" or "0")
-    if path ~= "baseline" then
-      url = path == "app-write" and "__APP_WRITE__" or "__JUROR_WRITE__"
-      headers["Accept-Encoding"] = "gzip, deflate, br"
-    end
+    if path ~= "baseline" then headers["Accept-Encoding"] = "gzip, deflate, br" end
     if path == "juror-write" then
       headers["Cookie"] = j.cookie
       headers["X-CSRFToken"] = j.csrf
@@ -978,6 +977,7 @@ def _closed(result: Result) -> bool:
 def summarise(results: list[Result]) -> int:
     print("\n" + HEADER)
     verdicts = []
+    floors: list[str] = []
     for db_kind in dict.fromkeys(r.db for r in results):
         for stack in dict.fromkeys(r.stack for r in results if r.db == db_kind):
             group = [r for r in results if r.db == db_kind and r.stack == stack]
@@ -985,6 +985,9 @@ def summarise(results: list[Result]) -> int:
             for r in group:
                 print(r.line(base.numbers["rps"]))
             for r in group:
+                if r.path in FLOOR_PATHS:
+                    ratio = r.numbers["rps"] / base.numbers["rps"]
+                    floors.append(f"  {db_kind} {stack} {r.path} ratio {ratio:.2f}")
                 if r.path == "baseline" or r is base or r.path in FLOOR_PATHS:
                     continue
                 if _closed(r):
@@ -1000,17 +1003,12 @@ def summarise(results: list[Result]) -> int:
                             p99 < TARGET_P99_MS,
                         )
                     )
-    floors = [r for r in results if r.path in FLOOR_PATHS]
     if floors:
         print(
             "\nFloors (one INSERT through the real app, no tick): a tick cannot do better than "
             "juror-write, which pays the session cookie, the juror's identity, CSRF and the lock."
         )
-        for r in floors:
-            base = next(
-                b for b in results if b.db == r.db and b.stack == r.stack and b.path == "baseline"
-            )
-            print(f"  {r.db} {r.stack} {r.path} ratio {r.numbers['rps'] / base.numbers['rps']:.2f}")
+        print("\n".join(floors))
     print(f"\nTargets: ratio ≥ {TARGET_RATIO} (closed loop), p99 < {TARGET_P99_MS:g} ms (paced)")
     for label, ok in verdicts:
         print(f"  {'ok  ' if ok else 'MISS'} {label}")
