@@ -17,6 +17,11 @@ APT_TEST := chromium wkhtmltopdf postgresql
 
 run: install db-upgrade referential demo serve
 
+# The links and QR codes the demo prints point where the app is served; with HOST=0.0.0.0
+# (phones on the same network) that is the machine's first address. NTC_PUBLIC_URL wins.
+LINK_HOST = $(if $(filter 0.0.0.0,$(HOST)),$(firstword $(shell hostname -I 2>/dev/null) 127.0.0.1),$(HOST))
+run demo serve: export NTC_PUBLIC_URL ?= http://$(LINK_HOST):$(PORT)
+
 serve:
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
