@@ -4,7 +4,9 @@
 
 Starts the app on a free port with a temporary SQLite database, loads the referential and
 the demo session, signs in as the demo chair and as the demo staff member in headless
-Chromium, and writes PNG files to docs/screenshots/.
+Chromium, and writes PNG files to docs/screenshots/. For the deliberation pages, the demo's
+three jurors then score its first candidate through the app's own operations (with a few
+disagreements), and the chair opens the deliberation.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import sys
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -22,7 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ntc_jury import create_app  # noqa: E402
+from ntc_jury.deliberation import operations as deliberation_ops  # noqa: E402
 from ntc_jury.extensions import db  # noqa: E402
+from ntc_jury.jury.operations import apply_operation  # noqa: E402
+from ntc_jury.jury.queries import candidate_plan, session_referential  # noqa: E402
+from ntc_jury.models import ExamSession  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -96,12 +103,53 @@ def main() -> None:
             desk.wait_for_url("**/centre/**")
             desk.click("#sessions a")
             desk.screenshot(path=OUT / "staff-session.png", full_page=True)
+            candidate_id = _score_and_open_deliberation(app)
+            phone.goto(f"{base}/jury/deliberation/")
+            phone.screenshot(path=OUT / "chair-deliberation.png", full_page=True)
+            phone.goto(f"{base}/jury/deliberation/candidats/{candidate_id}")
+            phone.screenshot(path=OUT / "chair-candidate-board.png")
             browser.close()
     finally:
         server.shutdown()
         thread.join()
     for path in sorted(OUT.glob("*.png")):
         print(path.relative_to(ROOT))
+
+
+def _score_and_open_deliberation(app) -> int:
+    """The demo's jurors score its first candidate; the chair opens the deliberation."""
+    with app.app_context():
+        session = db.session.execute(db.select(ExamSession)).scalars().one()
+        members = sorted(session.jury_members, key=lambda m: not m.is_chair)
+        candidate = min(session.candidates, key=lambda c: c.id)
+        for rank, member in enumerate(members):
+            _operate(member, "conflict", candidate_id=candidate.id, has_conflict=False)
+            plan = candidate_plan(session_referential(member), member, candidate)
+            for modality, competencies in plan.grids.items():
+                for competency in competencies:
+                    for criterion in competency.criteria:
+                        # Each juror leaves out a different criterion in three: disagreements.
+                        observed = (criterion.position + rank) % 3 != 0
+                        _operate(
+                            member,
+                            "mark",
+                            candidate_id=candidate.id,
+                            modality=modality,
+                            criterion_id=criterion.id,
+                            observed=observed,
+                        )
+                _operate(
+                    member, "grid", candidate_id=candidate.id, modality=modality, completed=True
+                )
+        deliberation_ops.open_deliberation(chair=members[0], acknowledge=True)
+        db.session.commit()
+        return candidate.id
+
+
+def _operate(member, kind: str, **payload) -> None:
+    outcome = apply_operation(member=member, op_id=str(uuid.uuid4()), kind=kind, payload=payload)
+    if outcome.status != "applied":
+        raise SystemExit(f"{kind} {payload}: {outcome.message}")
 
 
 def _run_cli(app, args: list[str]) -> str:
