@@ -437,3 +437,62 @@ def test_a_failed_first_install_is_tried_again_and_the_juror_is_told(scene, open
     page.goto("/jury/nulle-part")
     assert page.locator("#offline-page").is_visible()
     page.context.set_offline(False)
+
+
+def _observation_text(db, juror) -> str | None:
+    db.session.rollback()  # a fresh snapshot: what the server committed
+    return db.session.scalar(select(Observation.text).where(Observation.jury_member_id == juror.id))
+
+
+@pytest.mark.parametrize("leave", ["next page", "reload"])
+def test_a_note_typed_just_before_leaving_the_page_is_kept(db, scene, open_app, leave):
+    """The juror types and taps "next phase" (or reloads) at once: the page goes before its
+    debounce fires or IndexedDB answers; the next page records the note from its draft."""
+    session, juror, issued = scene
+    _context, page = open_app()
+    _sign_in(page, issued)
+    urls = _phase_urls(page, session.candidates[0].id)
+    page.goto(urls[5])
+    page.wait_for_function(SYNCED)
+    page.locator("textarea[data-observation]").last.fill("Relance client bien menée")
+    # The header counts the note being typed as waiting, not "Tout est enregistré".
+    assert page.eval_on_selector("#sync-status", "s => s.dataset.pending") == "1"
+    if leave == "reload":
+        page.reload()
+    else:
+        page.goto(urls[6])
+    page.wait_for_function(SYNCED)
+    assert _observation_text(db, juror) == "Relance client bien menée"
+
+
+def test_a_server_error_is_not_a_lost_session_and_the_tick_goes_later(
+    db, scene, open_app, flaky_server
+):
+    session, juror, issued = scene
+    _context, page = open_app()
+    _sign_in(page, issued)
+    page.goto(_phase_urls(page, session.candidates[0].id)[5])
+    page.wait_for_function(SYNCED)
+    flaky_server.fail("/jury/operations", 2)  # a proxy's error page, twice
+    _criteria_buttons(page).first.click()
+    page.wait_for_function(
+        "() => document.getElementById('sync-status').textContent.includes('Serveur injoignable')"
+    )
+    assert "Session expirée" not in page.text_content("#sync-status")
+    assert page.eval_on_selector("#sync-status", "s => s.dataset.pending") == "1"
+    page.wait_for_function(SYNCED)  # tried again by itself once the server answers
+    assert _applied_marks(db, juror) == 1
+
+
+def test_a_lost_session_is_said_and_the_tick_is_kept(db, scene, open_app):
+    session, juror, issued = scene
+    context, page = open_app()
+    _sign_in(page, issued)
+    page.goto(_phase_urls(page, session.candidates[0].id)[5])
+    page.wait_for_function(SYNCED)
+    context.clear_cookies()  # the sign-in is gone (expired, or revoked by the centre)
+    _criteria_buttons(page).first.click()
+    page.wait_for_function("() => document.getElementById('sync-status').dataset.state === 'error'")
+    assert "Session expirée" in page.text_content("#sync-status")
+    assert len(page.evaluate("() => window.ntcOutbox.pending()")) == 1
+    assert _applied_marks(db, juror) == 0

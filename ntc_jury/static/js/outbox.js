@@ -22,6 +22,7 @@
   var backoff = 1000;
   var timer = null;
   var authLost = false;
+  var serverDown = false; // the last send reached something that did not answer as the app
   var counter = null; // read from sessionStorage at the first operation
   var refused = [];
   // Operations recorded but not yet in IndexedDB: the status must not say "saved" meanwhile.
@@ -196,14 +197,25 @@
   }, true);
 
   // Observations are saved as the juror types (last text wins on the server). Each keystroke
-  // is kept synchronously as a draft, so a reload inside the debounce window loses nothing.
+  // is kept synchronously as a draft, and the draft stays until IndexedDB holds the operation:
+  // a page left or reloaded inside the debounce window, or before IndexedDB answered (the
+  // browser may drop that write with the page), loses nothing; the next page records it.
   var typingTimers = {};
   function draftKey(area) { return "draft:" + juror + ":" + area.form.getAttribute("data-candidate") + ":" + area.id; }
+  function typing() { return Object.keys(typingTimers).length; }
+  function recordDraft(key, draft) {
+    return record("observation", draft.payload).then(function (op) {
+      // Typed again meanwhile: that newer draft is still to be recorded.
+      if (localStorage.getItem(key) === JSON.stringify(draft)) localStorage.removeItem(key);
+      return op;
+    });
+  }
   function saveTyped(area) {
     clearTimeout(typingTimers[area.id]);
     delete typingTimers[area.id];
-    localStorage.removeItem(draftKey(area));
-    return record("observation", payloadOf(area.form));
+    var draft = { payload: payloadOf(area.form) };
+    localStorage.setItem(draftKey(area), JSON.stringify(draft));
+    return recordDraft(draftKey(area), draft);
   }
   document.addEventListener("input", function (event) {
     var area = event.target.closest("textarea[data-observation]");
@@ -211,8 +223,10 @@
     localStorage.setItem(draftKey(area), JSON.stringify({ payload: payloadOf(area.form) }));
     var status = document.getElementById(area.id + "-status");
     if (status) { status.setAttribute("data-state", "pending"); status.textContent = words.notePending; }
+    var first = !typingTimers[area.id];
     clearTimeout(typingTimers[area.id]);
     typingTimers[area.id] = setTimeout(function () { saveTyped(area); }, 600);
+    if (first) showStatus(); // the header counts a note being typed as waiting
   });
   window.addEventListener("pagehide", function () {
     document.querySelectorAll("textarea[data-observation]").forEach(function (area) {
@@ -226,8 +240,8 @@
     return keys.reduce(function (chain, key) {
       return chain.then(function () {
         var draft = JSON.parse(localStorage.getItem(key) || "null");
+        if (draft && draft.payload) return recordDraft(key, draft);
         localStorage.removeItem(key);
-        if (draft && draft.payload) return record("observation", draft.payload);
       });
     }, Promise.resolve());
   }
@@ -246,13 +260,26 @@
       body: JSON.stringify({ operations: operations, pending: pending })
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
-      if (response.status === 401 || response.status === 403 || type.indexOf("application/json") === -1) {
+      // Signed out: refused outright, sent to sign in, or a CSRF token the session no longer
+      // matches (its error page is the only non-JSON 400 this endpoint gives).
+      var toSignIn = response.redirected && /^\/(connexion|j\/)/.test(new URL(response.url).pathname);
+      var json = type.indexOf("application/json") !== -1;
+      if (response.status === 401 || response.status === 403 || toSignIn || (response.status === 400 && !json)) {
         authLost = true;
         throw new Error("signed out");
       }
-      if (!response.ok) throw new Error("HTTP " + response.status);
       authLost = false;
+      // Anything else that is not the endpoint's answer (a server error, a proxy's or a wifi
+      // portal's page) is the network failing: kept, and tried again.
+      if (!response.ok || !json) {
+        serverDown = true;
+        throw new Error("HTTP " + response.status);
+      }
+      serverDown = false;
       return response.json();
+    }, function (error) {
+      serverDown = false;
+      throw error;
     });
   }
 
@@ -383,12 +410,13 @@
     if (!statusBox) return;
     pendingEntries().then(function (entries) {
       var state, text;
-      var n = entries.length + storing;
+      var n = entries.length + storing + typing();
       if (authLost) { state = "error"; text = words.signedOut; }
       else if (notStored.length) { state = "error"; text = words.notStored; }
       else if (!navigator.onLine || body.getAttribute("data-online") === "false") {
         state = "offline";
         text = n ? words.offlinePending.replace("%n", n) : words.offline;
+        if (serverDown && navigator.onLine && n) text = words.serverDown.replace("%n", n);
       } else if (n) { state = "pending"; text = words.pending.replace("%n", n); }
       else { state = "saved"; text = words.saved; }
       setAttr(statusBox, "data-state", state);
