@@ -11,6 +11,7 @@ from ..core.suggestion import (
     CcpOutcome,
     CompetencyOutcome,
     TitleOutcome,
+    TitleSuggestion,
     departs_from_suggestion,
 )
 from ..core.vocabulary import IncidentKind, Presence, SessionState, can_transition
@@ -205,8 +206,9 @@ def record_competency_decision(
 
 def record_ccp_decision(
     *, chair: JuryMember, candidate_id: int, ccp_id: int, outcome: str, reason: str
-) -> CcpDecision:
-    """Acquis / non acquis / déjà acquis for one CCP."""
+) -> str:
+    """Acquis / non acquis / déjà acquis for one CCP; returns what else it changed, to tell
+    the chair ("" when nothing)."""
     _require_chair(chair)
     deliberation = _require_open(chair)
     board = queries.candidate_board(chair, candidate_id)
@@ -220,7 +222,7 @@ def record_ccp_decision(
         raise DeliberationRefused(
             _("« Déjà acquis » est réservé aux CCP que le candidat détient déjà.")
         )
-    return _store_decision(
+    _store_decision(
         chair,
         deliberation,
         "ccp",
@@ -232,6 +234,26 @@ def record_ccp_decision(
         value,
         reason,
     )
+    title = board.title[1] if board.title else None
+    if value == CcpOutcome.NOT_ACQUIRED and title and title.outcome == TitleOutcome.OBTAINED:
+        # "Obtenu" no longer holds once a CCP is not acquired: the title is to decide again.
+        _decided(
+            chair,
+            deliberation,
+            "title",
+            candidate_id,
+            0,
+            _snapshot(title),
+            {"outcome": None, "reason": "", "cleared_by_ccp": ccp.code},
+        )
+        db.session.delete(title)
+        db.session.flush()
+        return _(
+            "%(code)s non acquis : la décision « titre obtenu » est effacée, décidez à nouveau "
+            "le titre.",
+            code=ccp.code,
+        )
+    return ""
 
 
 def record_title_decision(
@@ -245,6 +267,18 @@ def record_title_decision(
         raise DeliberationRefused(_("Ce candidat ne se présente pas au titre dans cette session."))
     result, existing = board.title
     value = _outcome(TitleOutcome, outcome)
+    if value == TitleOutcome.OBTAINED and result.suggestion != TitleSuggestion.OBTAINED:
+        # The title is the sum of its CCPs: the jury decides each CCP, not the title past them.
+        missing = [_("%(code)s non acquis", code=code) for code in result.trace.not_acquired] + [
+            _("%(code)s non décidé", code=code) for code in result.trace.undecided
+        ]
+        raise DeliberationRefused(
+            _(
+                "Le titre n'est obtenu que si chaque CCP est acquis (dans cette session ou "
+                "déjà) : %(missing)s.",
+                missing=", ".join(missing),
+            )
+        )
     return _store_decision(
         chair,
         deliberation,
@@ -400,8 +434,8 @@ def reopen(*, chair: JuryMember, reason: str) -> Deliberation:
     return deliberation
 
 
-def record_decision(*, chair: JuryMember, candidate_id: int, form) -> None:
-    """Dispatch one posted decision to the right level."""
+def record_decision(*, chair: JuryMember, candidate_id: int, form) -> str:
+    """Dispatch one posted decision to the right level; returns a warning to show, or ""."""
     level = form.level.data
     subject = form.subject_id.data
     outcome, reason = form.outcome.data or "", form.reason.data or ""
@@ -414,7 +448,7 @@ def record_decision(*, chair: JuryMember, candidate_id: int, form) -> None:
             reason=reason,
         )
     elif level == "ccp" and subject:
-        record_ccp_decision(
+        return record_ccp_decision(
             chair=chair, candidate_id=candidate_id, ccp_id=subject, outcome=outcome, reason=reason
         )
     elif level == "title":
@@ -427,6 +461,7 @@ def record_decision(*, chair: JuryMember, candidate_id: int, form) -> None:
         record_incident(chair=chair, candidate_id=candidate_id, kind=outcome, text=reason)
     else:
         raise DeliberationRefused(_("Décision invalide."))
+    return ""
 
 
 def missing_decisions(member: JuryMember, rows: list | None = None) -> int:

@@ -88,15 +88,19 @@ def decide(candidate_id: int):
     """The chair records one decision (competency, CCP, title or presence)."""
     form = DecisionForm()
     try:
-        operations.record_decision(chair=current_user, candidate_id=candidate_id, form=form)
+        notice = operations.record_decision(
+            chair=current_user, candidate_id=candidate_id, form=form
+        )
     except operations.DeliberationRefused as refused:
         db.session.rollback()
-        return _refused(refused, candidate_id)
+        return _refused(refused, candidate_id, form)
     db.session.commit()
     if is_htmx():
         board = queries.candidate_board(current_user, candidate_id)
         return render_template("deliberation/_decisions.html", board=board, saved=True)
     flash(_("Décision enregistrée."), "success")
+    if notice:
+        flash(notice, "warning")
     return redirect(_back(candidate_id), code=303)
 
 
@@ -170,12 +174,25 @@ def _live_context() -> dict:
     }
 
 
-def _refused(refused, candidate_id: int):
+def _refused(refused, candidate_id: int, form: DecisionForm):
+    """The board again, the refused form showing why next to it, with what the chair chose
+    and wrote kept (a flash at the top of a long page went unseen on a phone)."""
     status = 409 if refused.locked else 422
     if is_htmx():
         return render_template("deliberation/_refusal.html", message=refused.message), status
-    flash(refused.message, "error")
-    return redirect(_back(candidate_id), code=303)
+    if refused.locked:
+        flash(refused.message, "error")
+        return redirect(_back(candidate_id), code=303)
+    board = queries.candidate_board(current_user, candidate_id)
+    refusal = {
+        "anchor": request.form.get("anchor", ""),
+        "message": refused.message,
+        "outcome": form.outcome.data or "",
+        "reason": form.reason.data or "",
+    }
+    return render_template(
+        "deliberation/candidate.html", board=board, form=DecisionForm(), refusal=refusal
+    ), status
 
 
 def _back(candidate_id: int) -> str:

@@ -471,6 +471,66 @@ def test_already_acquired_only_for_ccps_the_candidate_holds(ntc, db):
     assert result.trace.already_acquired == ("CCP1",) and result.trace.acquired == ("CCP2",)
 
 
+def test_the_title_is_obtained_only_with_every_ccp_acquired(ntc, db, in_request):
+    """The title is the sum of its CCPs: no reason makes it "obtenu" past a CCP not acquired,
+    and a CCP turned "non acquis" undoes an "obtenu" already recorded (audited)."""
+    jury = make_jury(ntc, format_code="TITLE", candidates=1)
+    candidate = jury.candidates[0]
+    jury.score(candidate)
+    jury.open()
+    jury.decide_competencies(candidate)
+    ccp1, ccp2 = jury.ccp_id("CCP1"), jury.ccp_id("CCP2")
+    title = {"chair": jury.chair, "candidate_id": candidate.id, "outcome": "obtained"}
+
+    error = refused(delib_ops.record_title_decision, **title, reason=REASON)
+    assert error.message == (
+        "Le titre n'est obtenu que si chaque CCP est acquis (dans cette session ou déjà) : "
+        "CCP1 non décidé, CCP2 non décidé."
+    )
+    delib_ops.record_ccp_decision(
+        chair=jury.chair,
+        candidate_id=candidate.id,
+        ccp_id=ccp1,
+        outcome="not_acquired",
+        reason=REASON,
+    )
+    error = refused(delib_ops.record_title_decision, **title, reason=REASON)
+    assert error.message.endswith(" : CCP1 non acquis, CCP2 non décidé.")
+    assert count(TitleDecision) == 0
+
+    for ccp_id in (ccp1, ccp2):
+        delib_ops.record_ccp_decision(
+            chair=jury.chair,
+            candidate_id=candidate.id,
+            ccp_id=ccp_id,
+            outcome="acquired",
+            reason="",
+        )
+    delib_ops.record_title_decision(**title, reason="")
+    assert count(TitleDecision) == 1 and delib_ops.missing_decisions(jury.chair) == 0
+
+    notice = delib_ops.record_ccp_decision(
+        chair=jury.chair,
+        candidate_id=candidate.id,
+        ccp_id=ccp2,
+        outcome="not_acquired",
+        reason=REASON,
+    )
+    assert notice == (
+        "CCP2 non acquis : la décision « titre obtenu » est effacée, décidez à nouveau le titre."
+    )
+    assert count(TitleDecision) == 0
+    assert delib_ops.missing_decisions(jury.chair) == 1
+    cleared = events("title_decided")[-1]
+    assert cleared.before["outcome"] == "obtained"
+    assert cleared.after == {
+        "outcome": None,
+        "reason": "",
+        "cleared_by_ccp": "CCP2",
+        "signatures_cleared": 0,
+    }
+
+
 def test_no_title_decision_for_a_training_candidate_of_a_ccp_session(scored):
     jury = scored
     candidate = jury.candidates[0]

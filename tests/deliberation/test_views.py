@@ -357,7 +357,8 @@ def test_a_refused_decision_answers_with_the_french_reason(opened, sign_in):
     assert alert.attrs["role"] == "alert"
     assert alert.text() == "Une décision négative doit être motivée."
 
-    # The plain form POST gets the same message as a flash on the board it returns to.
+    # The plain form POST gets the board again, the message next to the refused form, with
+    # what the chair chose and wrote kept; the other forms are as they were.
     response = post_decision(
         chair,
         candidate,
@@ -368,9 +369,37 @@ def test_a_refused_decision_answers_with_the_french_reason(opened, sign_in):
         reason="",
         anchor=f"board-comp-{cp3.id}",
     )
-    assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"{board_url(candidate)}#board-comp-{cp3.id}")
-    assert "Une décision négative doit être motivée." in page_text(chair.get(board_url(candidate)))
+    assert response.status_code == 422
+    board = parse(response.get_data(as_text=True))
+    section = board.by_id(f"board-comp-{cp3.id}")
+    [error] = section.select("p", cls="field-error")
+    assert (error.attrs["role"], error.text()) == (
+        "alert",
+        "Une décision négative doit être motivée.",
+    )
+    [checked] = [i for i in section.select("input", type="radio") if "checked" in i.attrs]
+    assert checked.attrs["value"] == "not_mastered"
+    [reason] = section.select("textarea")
+    assert "autofocus" in reason.attrs and reason.attrs["aria-describedby"] == error.id
+    assert len(board.select("p", cls="field-error")) == 1
+    assert count(CompetencyDecision) == 0
+
+    # What the chair wrote comes back too, to shorten rather than to type again.
+    too_long = "Argumentation solide. " * 200
+    response = post_decision(
+        chair,
+        candidate,
+        htmx=False,
+        level="competency",
+        subject_id=cp3.id,
+        outcome="mastered",
+        reason=too_long,
+        anchor=f"board-comp-{cp3.id}",
+    )
+    assert response.status_code == 422
+    section = parse(response.get_data(as_text=True)).by_id(f"board-comp-{cp3.id}")
+    assert section.select("p", cls="field-error")[0].text().startswith("Motif trop long")
+    assert section.select("textarea")[0].text() == too_long.strip()
     assert count(CompetencyDecision) == 0
 
 
