@@ -34,6 +34,17 @@ class CandidatePage:
         )
 
     @property
+    def awaiting_clearance(self) -> bool:
+        """Scoring would be open but the juror has not yet said "no link": the page is shown
+        with its controls disabled, and the outbox enables them once the juror confirms,
+        offline too (the confirmation is sent before the ticks that follow it)."""
+        return (
+            self.state.conflict is None
+            and not self.locked
+            and self.member.session.state.value in ("planned", "in_progress")
+        )
+
+    @property
     def tick_keys(self) -> list[str]:
         """This juror's observed ticks as "criterion:modality" (the outbox's digest input)."""
         return sorted(f"{criterion}:{modality}" for criterion, modality in self.state.ticks)
@@ -86,6 +97,7 @@ class AppliedTickPage:
     observed: bool
     state: _TickState
     scoring_open: bool = True
+    awaiting_clearance: bool = False
     detached = True  # plain data: renders after the transaction ended
 
     def ticked(self, criterion_id: int, modality: str) -> bool:

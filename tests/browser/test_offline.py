@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from ntc_jury.core.vocabulary import OperationStatus
 from ntc_jury.jury.operations import apply_operation
-from ntc_jury.models import AppliedOperation, AuditEvent, Mark, Observation
+from ntc_jury.models import AppliedOperation, AuditEvent, ConflictDeclaration, Mark, Observation
 from tests.browser import assert_no_axe_violations
 from tests.browser.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, PROFILES
 from tests.factories import issue_access, make_session
@@ -496,3 +496,54 @@ def test_a_lost_session_is_said_and_the_tick_is_kept(db, scene, open_app):
     assert "Session expirée" in page.text_content("#sync-status")
     assert len(page.evaluate("() => window.ntcOutbox.pending()")) == 1
     assert _applied_marks(db, juror) == 0
+
+
+CACHED = "url => caches.open('ntc-pages').then(c => c.match(url)).then(hit => !!hit)"
+
+
+def test_a_candidate_never_opened_online_is_confirmed_and_scored_offline(db, ntc, open_app):
+    """From the session home alone the phone caches every candidate's phase pages; offline,
+    "Aucun lien" opens them at once and the ticks follow the confirmation to the server."""
+    session = make_session(ntc, jurors=2, candidates=2)
+    juror = session.jury_members[1]
+    issued = issue_access(juror)
+    db.session.commit()
+    candidate = session.candidates[1]
+    context, page = open_app()
+    _sign_in(page, issued)
+    candidate_url = page.locator(f"#candidate-{candidate.id} a").first.evaluate("a => a.href")
+    # The home page's prefetch reaches the phases of a candidate the juror never opened.
+    page.wait_for_function("() => document.body.dataset.prefetched === 'deep'", timeout=30_000)
+    cached = page.evaluate(
+        "() => caches.open('ntc-pages').then(c => c.keys()).then(k => k.map(r => r.url))"
+    )
+    phase_urls = [url for url in cached if url.startswith(candidate_url + "/phases/")]
+
+    context.set_offline(True)
+    page.goto(candidate_url)
+    links = page.locator("#phases a.phase-title")
+    hrefs = links.evaluate_all("links => links.map(a => a.href)")
+    assert len(hrefs) > 5 and sorted(hrefs) == sorted(phase_urls), cached
+    assert not links.first.is_visible()  # not before the juror says "no link"
+    page.click("#confirm-no-link")
+    assert page.locator("#conflict .ok").is_visible()
+    assert links.first.is_visible() and page.locator("#confirm-no-link").is_hidden()
+    links.nth(5).click()
+    page.wait_for_url(hrefs[5])
+    button = _criteria_buttons(page).first  # enabled by the pending confirmation
+    button.click()
+    assert button.get_attribute("aria-pressed") == "true"
+    assert "Hors ligne" in page.text_content("#sync-status")
+
+    context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.wait_for_function(SYNCED)
+    db.session.rollback()
+    declared = db.session.scalar(
+        select(ConflictDeclaration.has_conflict).where(
+            ConflictDeclaration.jury_member_id == juror.id,
+            ConflictDeclaration.candidate_id == candidate.id,
+        )
+    )
+    assert declared is False
+    assert _applied_marks(db, juror) == 1

@@ -267,6 +267,67 @@ def test_ticking_with_the_keyboard_only(db, day, phone):
     assert_no_console_errors(page)
 
 
+def test_the_timer_bar_stays_small_asks_before_a_reset_and_keeps_its_warning(db, day, phone):
+    page = phone
+    sign_in(page, day)
+    page.goto(f"/jury/candidats/{day.candidate_id}")
+    confirm_no_link(page)
+    page.goto(phase_path(day, "MSP-NEGOCIATION"))
+    settled(page)
+    timer = page.locator("#timer")
+    display = timer.locator(".timer-display")
+    toggle = timer.locator("[data-timer-action=toggle]")
+    reset = timer.locator("[data-timer-action=reset]")
+    expect(timer.get_by_role("button", name="Remettre à zéro")).to_have_count(1)
+    # It stays at the top while the juror scrolls: one line on a phone, not a third of it.
+    assert timer.bounding_box()["height"] < 100, timer.bounding_box()
+    expect(toggle).to_have_text("Démarrer")
+    toggle.click()
+    expect(timer).to_have_attribute("data-running", "true")
+    expect(toggle).to_have_text("Pause")
+    expect(display).not_to_have_text("60:00", timeout=5_000)
+    toggle.click()
+    expect(timer).to_have_attribute("data-running", "false")
+    expect(toggle).to_have_text("Reprendre")
+
+    # A reset asks for a second tap: a slip of the thumb costs nothing.
+    shown = display.inner_text()
+    reset.click()
+    expect(reset).to_have_text(re.compile("Confirmer la remise à zéro"))
+    expect(display).to_have_text(shown)
+    reset.click()
+    expect(display).to_have_text("60:00")
+    expect(toggle).to_have_text("Démarrer")
+
+    # Time is up (61 minutes counted): the warning is still there after a reload.
+    page.evaluate(
+        "key => localStorage.setItem(key, JSON.stringify("
+        "{elapsed: 61 * 60 * 1000, startedAt: null, warned: {zero: true}}))",
+        timer.get_attribute("data-timer-key"),
+    )
+    page.reload()
+    expect(timer).to_have_class(re.compile(r"\bover\b"))
+    expect(timer.locator(".timer-alert")).to_have_text("Temps écoulé.")
+    expect(display).to_have_text("-01:00")
+
+    # Scrolled down to the criteria, the bar repeats the header's sync state.
+    mirror = timer.locator(".timer-sync")
+    expect(mirror).to_be_hidden()
+    last = day.criteria["CP7"][-1]
+    criterion_button(page, last).scroll_into_view_if_needed()
+    expect(page.locator("#sync-status")).not_to_be_in_viewport()
+    expect(mirror).to_be_visible()
+    expect(mirror).to_have_text("Tout est enregistré")
+    page.context.set_offline(True)
+    criterion_button(page, last).click()
+    expect(mirror).to_have_text("Hors ligne · 1 en attente")
+    expect(mirror).to_have_attribute("data-state", "offline")
+    page.context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(mirror).to_have_text("Tout est enregistré")
+    expect_saved(page, last)
+
+
 def test_the_juror_pages_pass_axe(db, day, axe_phone):
     page = axe_phone
     sign_in(page, day)

@@ -132,6 +132,35 @@ def test_a_finished_day_shows_every_grid_done(db, scene, juror):
 # ----------------------------------------------------------------------------- candidate page
 
 
+def test_a_phase_page_before_the_no_link_confirmation_is_shown_disabled(db, scene, juror):
+    """Cached for offline use before the juror confirms: every control is there, disabled and
+    marked for the outbox, which enables them once the juror says "no link" (offline too)."""
+    candidate = scene.candidate
+    url = phase_url(candidate, scene.phase("MSP-NEGOCIATION"))
+    before = page(juror, url)
+    buttons = before.select("button", cls="tick")
+    assert buttons and all(
+        "disabled" in b.attrs and "data-needs-clearance" in b.attrs for b in buttons
+    )
+    notes = before.select("textarea")
+    assert notes and all(
+        "readonly" in t.attrs
+        and "data-needs-clearance" in t.attrs
+        and "data-observation" not in t.attrs
+        for t in notes
+    )
+    [warning] = [p for p in before.select("p") if "data-before-clearance" in p.attrs]
+    assert "Confirmez d'abord l'absence de lien" in warning.text()
+    assert "data-prefetch-deep" in page(juror, "/jury/").select("body")[0].attrs
+
+    clear(juror, candidate.id)
+    after = page(juror, url)
+    buttons = after.select("button", cls="tick")
+    assert buttons and not any("disabled" in b.attrs for b in buttons)
+    assert not [n for n in after.select("*") if "data-needs-clearance" in n.attrs]
+    assert all("data-observation" in t.attrs for t in after.select("textarea"))
+
+
 def test_the_candidate_page_shows_every_phase_of_the_format(db, scene, juror):
     candidate = scene.candidate
     fmt = scene.ref.format(scene.session.format_id)
@@ -147,9 +176,12 @@ def test_the_candidate_page_shows_every_phase_of_the_format(db, scene, juror):
     db.session.commit()
 
     before = page(juror, f"/jury/candidats/{candidate.id}")
-    # Nothing is scorable before the juror confirms having no link with the candidate.
+    # Nothing is scorable before the juror confirms having no link with the candidate: the
+    # phase links are there for the offline cache, hidden until the juror confirms.
     assert before.by_id("confirm-no-link") is not None
-    assert before.by_id("phases").select("a") == []
+    hidden_links = before.by_id("phases").select("a")
+    assert len(hidden_links) == sum(1 for p in fmt.phases if p.jury_present)
+    assert all("hidden" in a.attrs and "data-needs-clearance" in a.attrs for a in hidden_links)
 
     clear(juror, candidate.id)
     html = page(juror, f"/jury/candidats/{candidate.id}")

@@ -83,15 +83,26 @@ if ("serviceWorker" in navigator) {
     shellRetry = setTimeout(registerWorker, pause);
   };
 
+  // A worker is active but not in charge of this page: it activated while this page was
+  // loading, and its claim missed it. Its requests (the offline prefetch too) would bypass it.
+  var claimThisPage = function (registration) {
+    if (!navigator.serviceWorker.controller && registration.active) {
+      registration.active.postMessage({ type: "CLAIM" });
+    }
+  };
+
   var watchFirstInstall = function (registration) {
     if (registration.active) {
+      claimThisPage(registration);
       offlineShell("ready");
       return;
     }
     var worker = registration.installing || registration.waiting;
     var settle = function () {
-      if (worker.state === "activated") offlineShell("ready");
-      else if (worker.state === "redundant" && !registration.active) firstInstallFailed();
+      if (worker.state === "activated") {
+        claimThisPage(registration);
+        offlineShell("ready");
+      } else if (worker.state === "redundant" && !registration.active) firstInstallFailed();
     };
     if (!worker) {
       firstInstallFailed(); // it failed before this page heard of it

@@ -38,6 +38,12 @@
     return out;
   }
 
+  // The word for a count in the page's language: "digestAgree:one" or "digestAgree:other".
+  function plural(word, n) {
+    var category = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "fr").select(n) : (n > 1 ? "other" : "one");
+    return words[word + ":" + category] || words[word + ":other"];
+  }
+
   function nextKey() {
     if (counter === null) counter = Number(sessionStorage.getItem("ntc-seq") || 0);
     counter += 1;
@@ -104,7 +110,25 @@
     } else if (op.kind === "conflict") {
       var box = document.getElementById("conflict");
       if (box) box.setAttribute("data-state", state);
+      if (!truthy(p.has_conflict)) showCleared();
     }
+  }
+
+  // "No link with this candidate", recorded on this phone (sent or not): the page the server
+  // rendered before it shows its controls disabled (data-needs-clearance); enable them, so
+  // the juror can score at once, offline too. The confirmation is sent before the ticks.
+  function showCleared() {
+    document.querySelectorAll("[data-before-clearance]").forEach(function (el) { el.hidden = true; });
+    document.querySelectorAll("[data-needs-clearance]").forEach(function (el) {
+      el.removeAttribute("data-needs-clearance");
+      if (el.hasAttribute("hidden")) el.hidden = false;
+      if (el.tagName === "TEXTAREA") {
+        el.readOnly = false;
+        el.setAttribute("data-observation", "");
+      } else if ("disabled" in el) {
+        el.disabled = false;
+      }
+    });
   }
 
   function candidateOnPage() { return body.getAttribute("data-candidate-id"); }
@@ -189,8 +213,8 @@
     var kind = form.querySelector("input[name=kind]").value;
     var payload = payloadOf(form);
     record(kind, payload).then(function () {
-      if (kind === "conflict") {
-        // The page's content depends on the declaration: show it once the server has it.
+      if (kind === "conflict" && truthy(payload.has_conflict)) {
+        // A declared link makes the page read-only: show it once the server has it.
         whenSynced().then(function () { location.reload(); });
       }
     });
@@ -457,7 +481,7 @@
       ]).then(function (both) {
         var agree = both[0].sha256 === both[1].sha256 && both[0].count === both[1].count;
         setAttr(box, "data-agree", agree ? "true" : "false");
-        setText(box, (agree ? words.digestAgree : words.digestDiffer).replace("%n", both[1].count));
+        setText(box, (agree ? plural("digestAgree", both[1].count) : words.digestDiffer).replace("%n", both[1].count));
       });
     }).catch(function () { /* offline: compared on the next sync */ });
   }
@@ -497,13 +521,48 @@
   }
 
   // ---- prefetch: the pages a juror will need offline -------------------------------------
+  // The service worker keeps a copy of each page fetched. From the session home, the pages a
+  // candidate's page links to (its phases) are fetched too, so a juror who never opened a
+  // candidate online can still score them offline; at most every 15 minutes per tab, as the
+  // copies are refreshed after each sync anyway.
+  var DEEP_PREFETCH_EVERY = 15 * 60 * 1000;
   function prefetch() {
     if (!navigator.onLine || !window.caches) return;
-    var links = Array.prototype.map.call(document.querySelectorAll("a[data-prefetch]"), function (a) { return a.href; });
+    var worker = navigator.serviceWorker;
+    if (worker && !worker.controller) {
+      // Fetched past the worker, nothing would be kept: wait until it is in charge.
+      worker.addEventListener("controllerchange", prefetch, { once: true });
+      return;
+    }
+    var seen = {};
+    var links = [];
+    var add = function (href, depth) {
+      if (seen[href]) return;
+      seen[href] = true;
+      links.push({ url: href, depth: depth });
+    };
+    document.querySelectorAll("a[data-prefetch]").forEach(function (a) { add(a.href, 0); });
+    var deepAt = Number(sessionStorage.getItem("ntc-deep-prefetch") || 0);
+    var deep = body.hasAttribute("data-prefetch-deep") && Date.now() - deepAt > DEEP_PREFETCH_EVERY;
+    var running = 2;
     var next = function () {
-      var url = links.shift();
-      if (!url) return;
-      fetch(url, { credentials: "same-origin" }).catch(function () {}).then(next);
+      var link = links.shift();
+      if (!link) {
+        // Stamped when done: a prefetch cut short by leaving the page starts again next time.
+        running -= 1;
+        if (running > 0) return;
+        if (deep) sessionStorage.setItem("ntc-deep-prefetch", String(Date.now()));
+        body.setAttribute("data-prefetched", deep ? "deep" : "links");
+        return;
+      }
+      fetch(link.url, { credentials: "same-origin" }).then(function (response) {
+        if (!deep || link.depth > 0 || !response.ok) return;
+        return response.text().then(function (html) {
+          new DOMParser().parseFromString(html, "text/html").querySelectorAll("a[data-prefetch]").forEach(function (a) {
+            add(new URL(a.getAttribute("href"), link.url).href, 1);
+          });
+        });
+      }).catch(function () {}).then(next);
     };
     next(); next();
   }
@@ -523,6 +582,8 @@
       showStatus();
       flushSoon(0);
       setTimeout(prefetch, 1500);
+      // The juror sees at once that this phone and the server agree (not only after a write).
+      if (navigator.onLine) setTimeout(checkDigest, 1000);
     });
   }
   if (window.ntcWhenIdle) window.ntcWhenIdle(start, 200); else setTimeout(start, 0);

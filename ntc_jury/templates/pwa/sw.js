@@ -62,6 +62,9 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "SKIP_WAITING") self.skipWaiting();
+  // A page loaded while this worker was activating missed its claim (clients.claim() only
+  // takes the pages that exist then): it asks again, or it would stay uncontrolled.
+  if (data.type === "CLAIM") event.waitUntil(self.clients.claim());
   if (data.type === "FORGET_PAGES") {
     event.waitUntil(caches.delete(PAGES_CACHE).then(() => event.source && event.source.postMessage({ type: "PAGES_FORGOTTEN" })));
   }
