@@ -77,6 +77,23 @@ _FILE_PROBLEMS = {
         "Le fichier est en UTF-16 (« Texte Unicode »). Enregistrez-le au format « CSV UTF-8 » "
         "ou « CSV (séparateur : point-virgule) », ou envoyez le classeur .xlsx."
     ),
+    "old_excel": _l(
+        "C'est un classeur Excel ancien (.xls) : enregistrez-le au format .xlsx ou "
+        "« CSV UTF-8 », puis importez-le à nouveau."
+    ),
+    "pdf": _l(
+        "C'est un document PDF, pas un tableau : envoyez la liste au format .xlsx ou "
+        "« CSV UTF-8 »."
+    ),
+    "binary": _l(
+        "Ce fichier n'est pas un tableau lisible (image, document ou archive ?) : envoyez la "
+        "liste au format .xlsx ou « CSV UTF-8 »."
+    ),
+    "mojibake": _l(
+        "Caractère inattendu « %(char)s » (ligne %(line)s) : le fichier n'est sans doute ni "
+        "en UTF-8 ni en Windows-1252 (Mac, ISO-8859-15…), et les accents seraient faussés. "
+        "Enregistrez-le au format « CSV UTF-8 »."
+    ),
     "encoding": _l(
         "Encodage non reconnu (ligne %(line)s) : le fichier n'est ni en UTF-8 ni en "
         "Windows-1252. Enregistrez-le au format « CSV UTF-8 »."

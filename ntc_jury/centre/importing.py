@@ -62,10 +62,30 @@ def parse_file(data: bytes, filename: str, context: SessionContext) -> ParsedRow
     return parse_candidate_rows(read_table(data, filename), context)
 
 
+# Files that are not a table at all, by their first bytes: a centre's "liste des inscrits"
+# is often an old .xls, or a PDF export of it.
+_NOT_A_TABLE = {
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "old_excel",  # OLE2: .xls (and .doc)
+    b"%PDF": "pdf",
+}
+# Read as Windows-1252, a file saved in another 8-bit encoding gives characters no name has:
+# ISO-8859-15's Œ œ € Š š Ž ž Ÿ come out as ¼ ½ ¤ ¦ ¨ ´ ¸ ¾, Mac Roman's ô è as ™ ˆ…
+_MOJIBAKE = re.compile(
+    r"[¤¦¨´¸¼½¾™ˆ˜†‡‰¹²³¯¬]"
+    # …and Mac Roman's é (0x8E) is Windows-1252's Ž, met inside words ("HŽrault").
+    r"|(?<=[^\W\d_])Ž(?=[a-zà-ÿ])"
+)
+
+
 def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+    for magic, code in _NOT_A_TABLE.items():
+        if data.startswith(magic):
+            raise FileProblem(code)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data):
         # UTF-16 (Excel's "Texte Unicode"): every other byte is NUL in Latin text.
         raise FileProblem("utf16")
+    if b"\x00" in data:
+        raise FileProblem("binary")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -74,9 +94,22 @@ def _decode(data: bytes) -> str:
         pass
     try:
         # Excel's "CSV (séparateur : point-virgule)" on Windows writes Windows-1252.
-        return data.decode("cp1252")
+        text = data.decode("cp1252")
     except UnicodeDecodeError as error:
         raise FileProblem("encoding", line=data.count(b"\n", 0, error.start) + 1) from None
+    odd = _MOJIBAKE.search(text)
+    if odd:
+        raise FileProblem(
+            "mojibake", char=odd.group(), line=text.count("\n", 0, odd.start()) + 1
+        )
+    return text
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """Without its byte order mark: NUL on every even or every odd byte of the start."""
+    head = data[:400]
+    half = len(head) // 2
+    return half > 4 and (head[0::2].count(0) > half * 0.4 or head[1::2].count(0) > half * 0.4)
 
 
 def _csv_table(text: str) -> list[list[str]]:

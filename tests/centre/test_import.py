@@ -138,6 +138,43 @@ BROKEN = [
         "Le fichier est en UTF-16",
         id="utf-16",
     ),
+    pytest.param(
+        (HEADER + "\nMoreau;Julie;12/03/1994;A1;formation\n").encode("utf-16-le"),
+        "x.csv",
+        "Le fichier est en UTF-16",
+        id="utf-16-without-byte-order-mark",
+    ),
+    pytest.param(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 4,
+        "inscrits.xls",
+        "C'est un classeur Excel ancien (.xls) : enregistrez-le au format .xlsx",
+        id="old-xls",
+    ),
+    pytest.param(
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+        "inscrits.csv",
+        "C'est un document PDF, pas un tableau",
+        id="pdf-renamed-csv",
+    ),
+    pytest.param(
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+        "inscrits.csv",
+        "Ce fichier n'est pas un tableau lisible",
+        id="binary",
+    ),
+    pytest.param(
+        (HEADER + "\nCœur;Zoé;01/01/1990;1;VAE\n").encode("iso-8859-15"),
+        "x.csv",
+        "Caractère inattendu « ½ » (ligne 2) : le fichier n'est sans doute ni en UTF-8 ni en "
+        "Windows-1252",
+        id="iso-8859-15-read-as-windows-1252",
+    ),
+    pytest.param(
+        (HEADER + "\nHérault;Jérôme;01/01/1990;1;VAE\n").encode("mac_roman"),
+        "x.csv",
+        "Caractère inattendu « Ž » (ligne 1)",
+        id="mac-roman-read-as-windows-1252",
+    ),
     pytest.param(b"", "vide.csv", "Le fichier est vide.", id="empty-file"),
     pytest.param(b"\r\n \r\n", "blanc.csv", "Le fichier est vide.", id="blank-file"),
     pytest.param(
