@@ -82,8 +82,7 @@ _FILE_PROBLEMS = {
         "« CSV UTF-8 », puis importez-le à nouveau."
     ),
     "pdf": _l(
-        "C'est un document PDF, pas un tableau : envoyez la liste au format .xlsx ou "
-        "« CSV UTF-8 »."
+        "C'est un document PDF, pas un tableau : envoyez la liste au format .xlsx ou « CSV UTF-8 »."
     ),
     "binary": _l(
         "Ce fichier n'est pas un tableau lisible (image, document ou archive ?) : envoyez la "

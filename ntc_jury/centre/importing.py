@@ -99,9 +99,7 @@ def _decode(data: bytes) -> str:
         raise FileProblem("encoding", line=data.count(b"\n", 0, error.start) + 1) from None
     odd = _MOJIBAKE.search(text)
     if odd:
-        raise FileProblem(
-            "mojibake", char=odd.group(), line=text.count("\n", 0, odd.start()) + 1
-        )
+        raise FileProblem("mojibake", char=odd.group(), line=text.count("\n", 0, odd.start()) + 1)
     return text
 
 
