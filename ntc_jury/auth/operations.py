@@ -37,14 +37,23 @@ class IssuedAccess:
 def _check_throttle(keys: list[str]) -> None:
     wait = throttle.retry_after(keys)
     if wait:
-        raise SignInRefused(
-            ngettext(
-                "Trop de tentatives. Réessayez dans %(num)s seconde.",
-                "Trop de tentatives. Réessayez dans %(num)s secondes.",
-                wait,
-            ),
-            retry_after=wait,
+        raise SignInRefused(_wait_message(wait), retry_after=wait)
+
+
+def _wait_message(wait: int) -> str:
+    """Seconds while they count, whole minutes (rounded up) for a block: "900 secondes"
+    read as a puzzle on a phone."""
+    if wait < 120:
+        return ngettext(
+            "Trop de tentatives. Réessayez dans %(num)s seconde.",
+            "Trop de tentatives. Réessayez dans %(num)s secondes.",
+            wait,
         )
+    return ngettext(
+        "Trop de tentatives. Réessayez dans %(num)s minute.",
+        "Trop de tentatives. Réessayez dans %(num)s minutes.",
+        -(-wait // 60),
+    )
 
 
 def sign_in_staff(*, email: str, password: str, ip: str) -> StaffUser:

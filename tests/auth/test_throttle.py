@@ -75,8 +75,10 @@ def failures(db, key: str) -> int:
 
 
 def retry_after_seconds(response) -> int:
-    """The wait announced in the French message ("Réessayez dans N secondes")."""
-    return int(re.search(r"Réessayez dans (\d+) secondes?", page_text(response)).group(1))
+    """The wait announced in the French message ("Réessayez dans N secondes", or N minutes
+    once it is two minutes or more, rounded up)."""
+    found = re.search(r"Réessayez dans (\d+) (seconde|minute)s?\.", page_text(response))
+    return int(found.group(1)) * (60 if found.group(2) == "minute" else 1)
 
 
 def assert_too_many(response) -> None:
@@ -330,3 +332,13 @@ def test_unknown_emails_are_counted_like_real_accounts(client, db, clock, limits
 
     assert_too_many(response)
     assert failures(db, "account:personne@example.org") == limits["slowdown"]
+
+
+def test_a_long_wait_is_said_in_minutes(app):
+    from ntc_jury.auth.operations import _wait_message
+
+    with app.test_request_context():
+        assert _wait_message(1) == "Trop de tentatives. Réessayez dans 1 seconde."
+        assert _wait_message(119) == "Trop de tentatives. Réessayez dans 119 secondes."
+        assert _wait_message(900) == "Trop de tentatives. Réessayez dans 15 minutes."
+        assert _wait_message(527) == "Trop de tentatives. Réessayez dans 9 minutes."

@@ -162,6 +162,8 @@ def test_a_juror_scores_two_phases_and_finds_everything_after_a_reload(db, day, 
     cp7_1 = day.criteria["CP7"][0]
     tick(page, cp7_1)
     assert_criteria_large(page)
+    # The grid's count follows the taps, without a reload (one tick came from another phase).
+    expect(page.locator("#grid-MSP .grid-count")).to_have_text("3/36 critères observés")
 
     # An observation, saved as it is typed.
     note_text = "Reformule bien les objections ; posture d'expert."

@@ -82,6 +82,9 @@
       if (!item) return;
       var on = truthy(p.observed);
       var button = item.querySelector("button.tick");
+      if (button && op.kind === "mark" && (button.getAttribute("aria-pressed") === "true") !== on) {
+        countInGrid(p.modality, on ? 1 : -1);
+      }
       if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
       var input = item.querySelector("input[name=observed]");
       if (input) input.value = on ? "0" : "1";
@@ -129,6 +132,15 @@
         el.disabled = false;
       }
     });
+  }
+
+  // The grid card's "N/M critères observés" follows the ticks made on this page.
+  function countInGrid(modality, delta) {
+    var count = document.querySelector("#grid-" + modality + " .grid-count");
+    if (!count) return;
+    var done = Math.max(0, Number(count.getAttribute("data-done")) + delta);
+    count.setAttribute("data-done", String(done));
+    setText(count, words.gridCount.replace("%d", done).replace("%t", count.getAttribute("data-total")));
   }
 
   function candidateOnPage() { return body.getAttribute("data-candidate-id"); }
