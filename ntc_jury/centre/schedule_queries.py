@@ -97,7 +97,8 @@ def day_plan(table: Timetable) -> list[tuple[dt.date, list[PlanRow]]]:
     days: dict[dt.date, list[PlanRow]] = defaultdict(list)
     for row in rows:
         days[to_local(row.starts_at).date()].append(row)
-    return sorted(days.items())
+    # A day of the session with no exam left in it is not printed: a page with only a lunch.
+    return sorted((day, rows) for day, rows in days.items() if not all(r.is_break for r in rows))
 
 
 def jury_events(table: Timetable, public_url: str) -> list[ics.Event]:

@@ -233,6 +233,23 @@ def test_day_plan_prints_every_day(staff_client, db, title4):
     assert "Déjeuner" in page and "Négociation en face à face" in page
 
 
+def test_day_plan_leaves_out_a_day_with_no_exam(staff_client, db, title4):
+    """A day left with its lunch break only prints no page."""
+    generate(staff_client, title4)
+    second_day = [
+        s
+        for s in db.session.scalars(db.select(ScheduleSlot))
+        if s.starts_at.astimezone(PARIS).date() != DAY
+    ]
+    assert second_day
+    for slot in second_day:
+        db.session.delete(slot)
+    db.session.commit()
+    page = text(staff_client.get(f"/centre/sessions/{title4.id}/planning/imprimer"))
+    assert page.count('class="plan-day"') == 1
+    assert "Déjeuner" in page  # the first day's
+
+
 def test_convocation_pdf(staff_client, db, title4):
     generate(staff_client, title4)
     candidate = title4.candidates[0]
