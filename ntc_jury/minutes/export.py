@@ -4,8 +4,9 @@ Layout: `session-data.json` (the canonical bytes whose SHA-256 the documents pri
 `pdf/<name>-v<version>.pdf` for every stored version, `csv/<table>.csv` (UTF-8 with BOM,
 ";"-separated, as French spreadsheets open them) and `json/<table>.json` for marks,
 transversal marks, grid completions, observations, decisions, deliberation rounds,
-signatures, incidents and the session's audit log, and `SHA256SUMS`, the manifest in the
-format `sha256sum -c SHA256SUMS` checks.
+signatures, incidents, the candidates, the jury and the session's audit log;
+`resultats.csv`, the results per candidate in French words for the centre's spreadsheet; and
+`SHA256SUMS`, the manifest in the format `sha256sum -c SHA256SUMS` checks.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import io
 import json
 import zipfile
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
+from ..labels import OUTCOME_LABELS, PRESENCE_LABELS, ROUTE_LABELS
 from ..models import (
     AuditEvent,
     Candidate,
@@ -42,6 +45,7 @@ from . import session_data
 
 MANIFEST = "SHA256SUMS"
 SESSION_DATA = "session-data.json"
+RESULTS = "resultats.csv"
 
 
 def session_zip(session: ExamSession) -> tuple[bytes, str, int]:
@@ -54,9 +58,11 @@ def session_zip(session: ExamSession) -> tuple[bytes, str, int]:
         .order_by(MinutesDocument.name, MinutesDocument.version)
     ).scalars():
         files[f"pdf/{document.name}-v{document.version}.pdf"] = document.content
-    for name, rows in tables(session).items():
+    data = tables(session)
+    for name, rows in data.items():
         files[f"csv/{name}.csv"] = _csv(rows)
         files[f"json/{name}.json"] = _json(rows)
+    files[RESULTS] = _csv(results(session, data))
     manifest = "".join(
         f"{hashlib.sha256(body).hexdigest()}  {path}\n" for path, body in sorted(files.items())
     ).encode("utf-8")
@@ -150,7 +156,34 @@ def tables(session: ExamSession) -> dict[str, list[dict]]:
         }
         for o in db.session.execute(of_session(Observation)).scalars()
     ]
+    candidates = [
+        {
+            "candidate_id": c.id,
+            "candidate_number": c.candidate_number,
+            "last_name": c.last_name,
+            "first_name": c.first_name,
+            "birth_date": c.birth_date.isoformat() if c.birth_date else "",
+            "route": c.route.value,
+            "held_ccps": " ".join(sorted(h.ccp.code for h in c.held_ccps)),
+            "presence": c.presence.value,
+            "presence_note": c.presence_note,
+        }
+        for c in _candidates(session)
+    ]
+    jury = [
+        {
+            "jury_member_id": m.id,
+            "name": m.full_name,
+            "role": m.role.value,
+            "present": m.present,
+        }
+        for m in db.session.execute(
+            select(JuryMember).where(JuryMember.session_id == session.id).order_by(JuryMember.id)
+        ).scalars()
+    ]
     return {
+        "candidates": candidates,
+        "jury": jury,
         "marks": marks,
         "transversal_marks": transversal,
         "grid_completions": grids,
@@ -170,6 +203,40 @@ def tables(session: ExamSession) -> dict[str, list[dict]]:
         ],
         "audit_log": _audit(session),
     }
+
+
+def _candidates(session: ExamSession) -> list[Candidate]:
+    return list(
+        db.session.execute(
+            select(Candidate)
+            .where(Candidate.session_id == session.id)
+            .order_by(Candidate.schedule_position, Candidate.last_name, Candidate.id)
+        ).scalars()
+    )
+
+
+def results(session: ExamSession, data: dict[str, list[dict]]) -> list[dict]:
+    """One row per candidate, French headers and words: what each CCP and the title became."""
+    ccps = [c.code for c in referential(session.certification_id).ccps]
+    decided = {
+        (d["candidate_id"], d["level"], d["subject"]): d["outcome"] for d in data["decisions"]
+    }
+    rows = []
+    for c in data["candidates"]:
+        row = {
+            _("N° de candidat"): c["candidate_number"],
+            _("Nom"): c["last_name"],
+            _("Prénom"): c["first_name"],
+            _("Parcours"): str(ROUTE_LABELS[c["route"]]),
+            _("Présence"): str(PRESENCE_LABELS[c["presence"]]),
+        }
+        for code in ccps:
+            outcome = decided.get((c["candidate_id"], "ccp", code))
+            row[code] = str(OUTCOME_LABELS[outcome]) if outcome else ""
+        title = decided.get((c["candidate_id"], "title", ""))
+        row[_("Titre")] = str(OUTCOME_LABELS[title]) if title else ""
+        rows.append(row)
+    return rows
 
 
 def _decisions(session, ref, of_session, who, jurors) -> list[dict]:

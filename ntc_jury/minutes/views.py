@@ -13,6 +13,7 @@ from ..access import public, staff_required
 from ..documents.pdf import PdfEngineUnavailable
 from ..extensions import db
 from ..locking import allowed_when_locked
+from ..models import ExamSession
 from . import bp, operations, public_bp, queries
 from .rendering import HASH_PARAMETER, VERIFICATION_PATH
 
@@ -70,7 +71,7 @@ def export(session_id: int):
     except (operations.MinutesRefused, PdfEngineUnavailable) as refused:
         return _refused(refused, session)
     db.session.commit()
-    return _attachment(archive, "application/zip", f"session-{session.id}.zip")
+    return _attachment(archive, "application/zip", f"{_file_stem(session)}-export.zip")
 
 
 @bp.get("/sessions/<int:session_id>/proces-verbal.pdf")
@@ -134,7 +135,15 @@ def _document(session_id: int, name: str):
     if "version" in request.args and version is None:
         abort(404)
     document = queries.document_or_404(session_id, name, version)
-    return _attachment(document.content, document.media_type, f"{name}-v{document.version}.pdf")
+    session = db.session.get(ExamSession, document.session_id)  # already loaded by the scope check
+    filename = f"{_file_stem(session)}-{name}-v{document.version}.pdf"
+    return _attachment(document.content, document.media_type, filename)
+
+
+def _file_stem(session) -> str:
+    """ "2026-12-10-CERES-25-0412": a downloaded file says which session it is, and sorts."""
+    label = re.sub(r"[^A-Za-z0-9]+", "-", session.ceres_number or "").strip("-")
+    return f"{session.starts_on:%Y-%m-%d}-{label or f'session-{session.id}'}"
 
 
 def _attachment(body: bytes, media_type: str, filename: str):

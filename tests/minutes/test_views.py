@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 from sqlalchemy import func, select
@@ -146,6 +147,20 @@ def test_the_session_zip_holds_everything_with_a_matching_manifest(staff_client,
     audit = json.loads(files["json/audit_log.json"])
     assert {row["action"] for row in audit} >= {"minutes_signed", "session_locked"}
     assert len(json.loads(files["json/signatures.json"])) == len(built.jurors)
+    # Who the ids are, and the results in French words for the centre's spreadsheet.
+    people = json.loads(files["json/candidates.json"])
+    assert {p["last_name"] for p in people} == {c.last_name for c in built.candidates}
+    assert {j["name"] for j in json.loads(files["json/jury.json"])} == {
+        m.full_name for m in built.jurors
+    }
+    header, *rows = files["resultats.csv"].decode("utf-8-sig").splitlines()
+    assert header == "N° de candidat;Nom;Prénom;Parcours;Présence;CCP1;CCP2;Titre"
+    assert len(rows) == len(built.candidates)
+    words = {cell for row in rows for cell in row.split(";")[5:]}
+    assert words and words <= {"Acquis", "Non acquis", "Déjà acquis", "Obtenu", "Non obtenu", ""}
+    assert "Non acquis" in words  # the failing candidate's CCP
+    disposition = response.headers["Content-Disposition"]
+    assert re.search(r"filename=\d{4}-\d{2}-\d{2}-[A-Za-z0-9-]+-export\.zip", disposition)
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == EXPORTED)).scalar_one()
     assert event.after["manifest_sha256"] == hashlib.sha256(manifest.encode()).hexdigest()
 
