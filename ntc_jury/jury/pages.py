@@ -62,6 +62,10 @@ class CandidatePage:
         done = sum(1 for c in competencies for k in c.criteria if self.ticked(k.id, modality))
         return done, total
 
+    def transversals_ticked(self, competency: CompetencyDef) -> int:
+        """How many transversal competencies this juror observed through that competency."""
+        return sum(1 for (_tid, cid) in self.state.transversals if cid == competency.id)
+
     def transversal_counts(self) -> list[tuple[object, int]]:
         """Per transversal competency, through how many competencies this juror observed it."""
         return [

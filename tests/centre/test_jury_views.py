@@ -126,3 +126,10 @@ def test_access_cards_still_work(staff_client, db, exam):
     assert db.session.get(JuryMember, member.id).access_revoked_at is not None
     cards = staff_client.post(f"/centre/sessions/{exam.id}/cartes")
     assert text(cards).count("data-pin") == 2
+
+
+def test_access_cards_give_every_day_of_a_longer_session(staff_client, db, exam):
+    exam.starts_on, exam.ends_on = dt.date(2026, 12, 10), dt.date(2026, 12, 11)
+    db.session.commit()
+    cards = text(staff_client.post(f"/centre/sessions/{exam.id}/cartes"))
+    assert "du 10 décembre 2026 au 11 décembre 2026" in cards

@@ -552,8 +552,13 @@ def test_an_htmx_transversal_tick_returns_its_toggle(db, scene, juror):
     ).one() == (ct4, cp8)
     summary = page(juror, f"/jury/candidats/{candidate.id}").by_id("transversal-summary")
     counts = [li.text() for li in summary.select("li")]
-    assert counts[3] == "Evaluer ses actions — 1 compétence"
-    assert counts[0].startswith("Communiquer — 0 compétence")
+    assert counts[3] == "Evaluer ses actions — observée au travers de 1 compétence"
+    assert counts[0] == "Communiquer — observée au travers de 0 compétence"
+    # Back on the phase, the competency's transversal ticks are open, with their count.
+    phase = page(juror, phase_url(candidate, scene.phase("MSP-COMPTE-RENDU")))
+    opened = [d for d in phase.select("details") if "open" in d.attrs]
+    assert len(opened) == 1
+    assert opened[0].select("summary")[0].text().endswith("(1)")
 
 
 # ----------------------------------------------------------------------------- plain forms
@@ -748,10 +753,13 @@ def test_a_juror_never_sees_another_jurors_ticks_or_notes(db, scene, sign_in):
 
     # The check would catch a leak: A's own pages carry all of it.
     assert secret_phase in seen_by_a and secret_comp in seen_by_a
-    assert "Grilles 1/3" in seen_by_a and "Communiquer — 1 compétence" in seen_by_a
+    assert (
+        "Grilles 1/3" in seen_by_a
+        and "Communiquer — observée au travers de 1 compétence" in seen_by_a
+    )
     assert secret_phase not in seen_by_b and secret_comp not in seen_by_b
     assert "Grilles 0/3" in seen_by_b and "Grilles 1/3" not in seen_by_b
-    assert "Communiquer — 0 compétence" in seen_by_b  # "compétence(s)"
+    assert "Communiquer — observée au travers de 0 compétence" in seen_by_b  # "compétence(s)"
     assert "Grille terminée" not in seen_by_b
     for url in (phase_url(candidate, prospection), phase_url(candidate, negotiation)):
         html = page(b, url)
