@@ -330,6 +330,30 @@ def test_the_timer_bar_stays_small_asks_before_a_reset_and_keeps_its_warning(db,
     expect_saved(page, last)
 
 
+def test_an_empty_grid_is_completed_only_on_a_second_tap(db, day, phone):
+    page = phone
+    sign_in(page, day)
+    page.goto(f"/jury/candidats/{day.candidate_id}")
+    confirm_no_link(page)
+    settled(page)
+    grid = page.locator("#grid-QP")
+    expect(grid.locator(".grid-count")).to_have_text(re.compile(r"^0/\d+ critères observés$"))
+    button = grid.get_by_role("button")
+    button.click()
+    # Nothing observed in it: a slip of the thumb costs nothing.
+    expect(button).to_have_text("Aucun critère observé : touchez encore pour confirmer")
+    expect(grid).not_to_have_class(re.compile(r"\bfinished\b"))
+    assert page.evaluate("() => window.ntcOutbox.pending()") == []
+    button.click()
+    expect(grid).to_have_class(re.compile(r"\bfinished\b"))
+    expect(button).to_have_text("Rouvrir la grille QP")
+    expect_synced(page)
+    done = read_committed(
+        db, select(GridCompletion.id).where(GridCompletion.jury_member_id == day.juror_id)
+    )
+    assert len(done) == 1
+
+
 def test_the_juror_pages_pass_axe(db, day, axe_phone):
     page = axe_phone
     sign_in(page, day)

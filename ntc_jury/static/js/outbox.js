@@ -224,6 +224,7 @@
     event.stopImmediatePropagation();
     var kind = form.querySelector("input[name=kind]").value;
     var payload = payloadOf(form);
+    if (kind === "grid" && truthy(payload.completed) && !emptyGridConfirmed(form, payload.modality)) return;
     record(kind, payload).then(function () {
       if (kind === "conflict" && truthy(payload.has_conflict)) {
         // A declared link makes the page read-only: show it once the server has it.
@@ -231,6 +232,23 @@
       }
     });
   }, true);
+
+  // "Grille terminée" with no criterion observed is most often a slip of the thumb: the
+  // button asks for a second tap within a few seconds.
+  function emptyGridConfirmed(form, modality) {
+    var count = document.querySelector("#grid-" + modality + " .grid-count");
+    var button = form.querySelector("button");
+    if (!count || !button || Number(count.getAttribute("data-done")) > 0) return true;
+    if (Number(button.getAttribute("data-confirm-until") || 0) > Date.now()) return true;
+    var label = button.textContent;
+    button.setAttribute("data-confirm-until", String(Date.now() + 5000));
+    button.textContent = words.emptyGrid;
+    setTimeout(function () {
+      button.removeAttribute("data-confirm-until");
+      if (button.textContent === words.emptyGrid) button.textContent = label;
+    }, 5000);
+    return false;
+  }
 
   // Observations are saved as the juror types (last text wins on the server). Each keystroke
   // is kept synchronously as a draft, and the draft stays until IndexedDB holds the operation:
