@@ -136,6 +136,17 @@ def _criteria_buttons(page):
     return page.locator("li.criterion button.tick:not([disabled])")
 
 
+def _on_a_phase_page(scene, open_app):
+    """Signed in on a fresh phone, on a phase page with criteria, everything synced."""
+    session, _juror, issued = scene
+    context, page = open_app()
+    _sign_in(page, issued)
+    urls = _phase_urls(page, session.candidates[0].id)
+    page.goto(urls[5])
+    page.wait_for_function(SYNCED)
+    return context, page, urls
+
+
 def test_offline_ticks_survive_reload_and_restart_and_arrive_once(db, scene, open_app):
     session, juror, issued = scene
     context, page = open_app()
@@ -276,11 +287,8 @@ def _applied_marks(db, juror) -> int:
 def test_the_status_never_says_saved_before_the_phone_kept_the_tick(db, scene, open_app):
     """The status changes in the tap itself, before IndexedDB answers: a stale "Tout est
     enregistré" right after a tap was what a test (and a juror) could read as synced."""
-    session, juror, issued = scene
-    _context, page = open_app()
-    _sign_in(page, issued)
-    page.goto(_phase_urls(page, session.candidates[0].id)[5])
-    page.wait_for_function(SYNCED)
+    _session, juror, _issued = scene
+    _context, page, _urls = _on_a_phase_page(scene, open_app)
     during_tap = page.evaluate(
         """() => {
             document.querySelector('li.criterion button.tick:not([disabled])').click();
@@ -294,11 +302,8 @@ def test_the_status_never_says_saved_before_the_phone_kept_the_tick(db, scene, o
 
 
 def test_a_tick_the_phone_could_not_keep_is_shown_as_an_error(db, scene, open_app):
-    session, juror, issued = scene
-    _context, page = open_app()
-    _sign_in(page, issued)
-    page.goto(_phase_urls(page, session.candidates[0].id)[5])
-    page.wait_for_function(SYNCED)
+    _session, juror, _issued = scene
+    _context, page, _urls = _on_a_phase_page(scene, open_app)
     page.evaluate(
         "() => { window.idbKeyval.set = () => Promise.reject(new Error('QuotaExceededError')); }"
     )
@@ -448,12 +453,8 @@ def _observation_text(db, juror) -> str | None:
 def test_a_note_typed_just_before_leaving_the_page_is_kept(db, scene, open_app, leave):
     """The juror types and taps "next phase" (or reloads) at once: the page goes before its
     debounce fires or IndexedDB answers; the next page records the note from its draft."""
-    session, juror, issued = scene
-    _context, page = open_app()
-    _sign_in(page, issued)
-    urls = _phase_urls(page, session.candidates[0].id)
-    page.goto(urls[5])
-    page.wait_for_function(SYNCED)
+    _session, juror, _issued = scene
+    _context, page, urls = _on_a_phase_page(scene, open_app)
     page.locator("textarea[data-observation]").last.fill("Relance client bien menée")
     # The header counts the note being typed as waiting, not "Tout est enregistré".
     assert page.eval_on_selector("#sync-status", "s => s.dataset.pending") == "1"
@@ -468,11 +469,8 @@ def test_a_note_typed_just_before_leaving_the_page_is_kept(db, scene, open_app, 
 def test_a_server_error_is_not_a_lost_session_and_the_tick_goes_later(
     db, scene, open_app, flaky_server
 ):
-    session, juror, issued = scene
-    _context, page = open_app()
-    _sign_in(page, issued)
-    page.goto(_phase_urls(page, session.candidates[0].id)[5])
-    page.wait_for_function(SYNCED)
+    _session, juror, _issued = scene
+    _context, page, _urls = _on_a_phase_page(scene, open_app)
     flaky_server.fail("/jury/operations", 2)  # a proxy's error page, twice
     _criteria_buttons(page).first.click()
     page.wait_for_function(
@@ -485,11 +483,8 @@ def test_a_server_error_is_not_a_lost_session_and_the_tick_goes_later(
 
 
 def test_a_lost_session_is_said_and_the_tick_is_kept(db, scene, open_app):
-    session, juror, issued = scene
-    context, page = open_app()
-    _sign_in(page, issued)
-    page.goto(_phase_urls(page, session.candidates[0].id)[5])
-    page.wait_for_function(SYNCED)
+    _session, juror, _issued = scene
+    context, page, _urls = _on_a_phase_page(scene, open_app)
     context.clear_cookies()  # the sign-in is gone (expired, or revoked by the centre)
     _criteria_buttons(page).first.click()
     page.wait_for_function("() => document.getElementById('sync-status').dataset.state === 'error'")

@@ -357,18 +357,21 @@ def test_a_refused_decision_answers_with_the_french_reason(opened, sign_in):
     assert alert.attrs["role"] == "alert"
     assert alert.text() == "Une décision négative doit être motivée."
 
+    def post_plainly(outcome: str, reason: str):
+        return post_decision(
+            chair,
+            candidate,
+            htmx=False,
+            level="competency",
+            subject_id=cp3.id,
+            outcome=outcome,
+            reason=reason,
+            anchor=f"board-comp-{cp3.id}",
+        )
+
     # The plain form POST gets the board again, the message next to the refused form, with
     # what the chair chose and wrote kept; the other forms are as they were.
-    response = post_decision(
-        chair,
-        candidate,
-        htmx=False,
-        level="competency",
-        subject_id=cp3.id,
-        outcome="not_mastered",
-        reason="",
-        anchor=f"board-comp-{cp3.id}",
-    )
+    response = post_plainly("not_mastered", "")
     assert response.status_code == 422
     board = parse(response.get_data(as_text=True))
     section = board.by_id(f"board-comp-{cp3.id}")
@@ -386,16 +389,7 @@ def test_a_refused_decision_answers_with_the_french_reason(opened, sign_in):
 
     # What the chair wrote comes back too, to shorten rather than to type again.
     too_long = "Argumentation solide. " * 200
-    response = post_decision(
-        chair,
-        candidate,
-        htmx=False,
-        level="competency",
-        subject_id=cp3.id,
-        outcome="mastered",
-        reason=too_long,
-        anchor=f"board-comp-{cp3.id}",
-    )
+    response = post_plainly("mastered", too_long)
     assert response.status_code == 422
     section = parse(response.get_data(as_text=True)).by_id(f"board-comp-{cp3.id}")
     assert section.select("p", cls="field-error")[0].text().startswith("Motif trop long")
