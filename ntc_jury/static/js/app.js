@@ -148,9 +148,17 @@ if ("serviceWorker" in navigator) {
     window.ntcWhenIdle(function () {
       registerWorker();
       document.addEventListener("click", function (event) {
-        if (event.target.closest("[data-update-app]") && registered && registered.waiting) {
+        if (!event.target.closest("[data-update-app]") || !registered || !registered.waiting) return;
+        // Asked again until it takes over: Chromium can drop a go-ahead that reaches the new
+        // worker while the old one is still answering the page's requests (the prefetch).
+        var tries = 0;
+        var goAhead = function () {
+          if (!registered.waiting || tries >= 10) return;
+          tries += 1;
           registered.waiting.postMessage({ type: "SKIP_WAITING" });
-        }
+          setTimeout(goAhead, 2000);
+        };
+        goAhead();
       });
       var reloading = false;
       navigator.serviceWorker.addEventListener("controllerchange", function () {
