@@ -659,6 +659,28 @@ def test_the_summary_sheet_prints_on_a4(locked, sign_in):
     assert sheet.select("button", data_print=None)
 
 
+def test_a_ccp_already_held_is_said_not_tabled(app, ntc, sign_in):
+    """A capitalisation candidate's held CCP has nothing re-evaluated: the board and the
+    summary sheet say so instead of counting zeros or printing an empty table."""
+    jury = make_jury(ntc, format_code="TITLE", candidates=0)
+    holder = add_candidate(jury.session, route=Route.CAPITALISATION, held_ccp_codes=["CCP1"])
+    db.session.flush()
+    db.session.refresh(jury.session)
+    with acting(app):
+        jury.score(holder)
+        jury.open()
+    chair = sign_in(jury.chair)
+    held = "Déjà acquis par le candidat : ses compétences ne sont pas réévaluées"
+
+    sheet = page(chair, f"{board_url(holder)}/synthese").by_id("summary-sheet")
+    sections = {s.select("h2")[0].text()[:4]: s for s in sheet.select("section")}
+    assert held in sections["CCP1"].text() and not sections["CCP1"].select("table")
+    assert sections["CCP2"].select("table") and held not in sections["CCP2"].text()
+    board = page(chair, board_url(holder))
+    ccp1 = board.by_id(f"board-ccp-{jury.ccp_id('CCP1')}")
+    assert held in ccp1.text() and "0 compétence(s)" not in ccp1.text()
+
+
 def test_the_session_summary_counts_each_outcome(app, ntc, sign_in):
     jury = make_jury(ntc, format_code="TITLE", candidates=2)
     achiever, struggler = jury.candidates
