@@ -25,24 +25,21 @@ class CandidatePage:
         return self.member.session.locked_at is not None
 
     @property
+    def _session_scoring(self) -> bool:
+        """The session takes ticks (before the deliberation, not locked)."""
+        return not self.locked and self.member.session.state.value in ("planned", "in_progress")
+
+    @property
     def scoring_open(self) -> bool:
-        """Ticks and grids can change (before the deliberation, juror cleared)."""
-        return (
-            self.state.cleared
-            and not self.locked
-            and self.member.session.state.value in ("planned", "in_progress")
-        )
+        """Ticks and grids can change (the session takes them, juror cleared)."""
+        return self.state.cleared and self._session_scoring
 
     @property
     def awaiting_clearance(self) -> bool:
         """Scoring would be open but the juror has not yet said "no link": the page is shown
         with its controls disabled, and the outbox enables them once the juror confirms,
         offline too (the confirmation is sent before the ticks that follow it)."""
-        return (
-            self.state.conflict is None
-            and not self.locked
-            and self.member.session.state.value in ("planned", "in_progress")
-        )
+        return self.state.conflict is None and self._session_scoring
 
     @property
     def tick_keys(self) -> list[str]:

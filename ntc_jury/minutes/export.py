@@ -20,6 +20,7 @@ import zipfile
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..labels import OUTCOME_LABELS, PRESENCE_LABELS, ROUTE_LABELS
@@ -32,6 +33,7 @@ from ..models import (
     Deliberation,
     ExamSession,
     GridCompletion,
+    HeldCcp,
     JuryMember,
     Mark,
     MinutesDocument,
@@ -210,6 +212,7 @@ def _candidates(session: ExamSession) -> list[Candidate]:
         db.session.execute(
             select(Candidate)
             .where(Candidate.session_id == session.id)
+            .options(selectinload(Candidate.held_ccps).selectinload(HeldCcp.ccp))
             .order_by(Candidate.schedule_position, Candidate.last_name, Candidate.id)
         ).scalars()
     )

@@ -78,24 +78,25 @@ def export(session_id: int):
 @staff_required
 def download_minutes(session_id: int):
     """A stored version of the procès-verbal (?version=n, the latest by default)."""
-    session = queries.session_or_404(session_id)
-    return _document(session.id, queries.MINUTES)
+    return _document(queries.session_or_404(session_id), queries.MINUTES)
 
 
 @bp.get("/sessions/<int:session_id>/candidats/<int:candidate_id>/fiche-resultats.pdf")
 @staff_required
 def download_result_sheet(session_id: int, candidate_id: int):
     """A stored version of the candidate's fiche individuelle de résultats."""
-    candidate = queries.candidate_or_404(queries.session_or_404(session_id), candidate_id)
-    return _document(session_id, queries.result_sheet_name(candidate.id))
+    session = queries.session_or_404(session_id)
+    candidate = queries.candidate_or_404(session, candidate_id)
+    return _document(session, queries.result_sheet_name(candidate.id))
 
 
 @bp.get("/sessions/<int:session_id>/candidats/<int:candidate_id>/grille-synthese.pdf")
 @staff_required
 def download_synthesis_grid(session_id: int, candidate_id: int):
     """A stored version of the candidate's grille de synthèse."""
-    candidate = queries.candidate_or_404(queries.session_or_404(session_id), candidate_id)
-    return _document(session_id, queries.synthesis_grid_name(candidate.id))
+    session = queries.session_or_404(session_id)
+    candidate = queries.candidate_or_404(session, candidate_id)
+    return _document(session, queries.synthesis_grid_name(candidate.id))
 
 
 @public_bp.get(VERIFICATION_PATH)
@@ -130,18 +131,18 @@ def _refused(refused: Exception, session):
     return redirect(url_for("minutes.session_archive", session_id=session.id), code=303)
 
 
-def _document(session_id: int, name: str):
+def _document(session: ExamSession, name: str):
     version = request.args.get("version", type=int)
     if "version" in request.args and version is None:
         abort(404)
-    document = queries.document_or_404(session_id, name, version)
-    session = db.session.get(ExamSession, document.session_id)  # already loaded by the scope check
+    document = queries.document_or_404(session.id, name, version)
     filename = f"{_file_stem(session)}-{name}-v{document.version}.pdf"
     return _attachment(document.content, document.media_type, filename)
 
 
 def _file_stem(session) -> str:
-    """ "2026-12-10-CERES-25-0412": a downloaded file says which session it is, and sorts."""
+    """The session's first day and CERES number ("2026-12-10-25-0412"): a downloaded file
+    says which session it is, and sorts by date."""
     label = re.sub(r"[^A-Za-z0-9]+", "-", session.ceres_number or "").strip("-")
     return f"{session.starts_on:%Y-%m-%d}-{label or f'session-{session.id}'}"
 
