@@ -13,6 +13,7 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from ntc_jury import create_app
 from ntc_jury.extensions import db as _db
@@ -68,15 +69,37 @@ def app(database_url):
         _db.engine.dispose()
 
 
+# PostgreSQL's answers to a TRUNCATE that lost a lock race: deadlock_detected, and
+# lock_not_available. Either way the TRUNCATE was rolled back and the other side went on.
+_LOST_LOCK_RACE = frozenset({"40P01", "55P03"})
+_WIPE_ATTEMPTS = 5
+
+
 def _wipe(app) -> None:
+    """Empty every table.
+
+    On PostgreSQL a browser test may end with a request of its page still running in the
+    live server (a prefetch, a digest check); TRUNCATE, which locks table after table, can
+    then deadlock with it. PostgreSQL breaks a deadlock by rolling one side back: when that
+    side is the TRUNCATE, it is run again, and now waits for the request to end.
+    """
     tables = list(reversed(_db.metadata.sorted_tables))
-    with app.app_context(), _db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+    with app.app_context():
+        if _db.engine.dialect.name != "postgresql":
+            with _db.engine.begin() as conn:
+                for table in tables:
+                    conn.execute(table.delete())
+            return
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        for attempt in range(1, _WIPE_ATTEMPTS + 1):
+            try:
+                with _db.engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                return
+            except OperationalError as error:
+                code = getattr(error.orig, "pgcode", None) or getattr(error.orig, "sqlstate", None)
+                if code not in _LOST_LOCK_RACE or attempt == _WIPE_ATTEMPTS:
+                    raise
 
 
 @pytest.fixture
