@@ -1,6 +1,7 @@
 import uuid
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import juror_required
@@ -87,9 +88,9 @@ def batch():
     except RecursionError:  # nested deeper than the JSON parser goes: no batch either
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("operations"), list):
-        return jsonify(error="Corps JSON invalide : « operations » attendu."), 400
+        return jsonify(error=_("Corps JSON invalide : « operations » attendu.")), 400
     if len(body["operations"]) > operations.BATCH_MAX:
-        return jsonify(error="Trop d'opérations dans un seul envoi."), 413
+        return jsonify(error=_("Trop d'opérations dans un seul envoi.")), 413
     results = operations.apply_batch(
         member=current_user, items=body["operations"], pending=body.get("pending")
     )
@@ -106,8 +107,6 @@ def digest(candidate_id: int):
 
 
 def _saved_message() -> str:
-    from flask_babel import gettext as _
-
     return _("Enregistré.")
 
 
