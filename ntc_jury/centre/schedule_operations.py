@@ -15,9 +15,11 @@ from sqlalchemy import delete, insert, select, update
 
 from ..audit.operations import record_event
 from ..core import schedule as core
+from ..core.referential import title_completed_in
 from ..core.vocabulary import Presence, Route
 from ..extensions import db
 from ..models import Candidate, ExamSession, JuryBreak, Phase, ScheduleSlot
+from ..referential.queries import referential
 from .clock import session_days, utc_at
 from .rules import CentreError, ensure_preparing
 
@@ -70,7 +72,7 @@ def generate_schedule(*, session: ExamSession, plan: DayPlan, actor=None) -> cor
         raise CentreError(_("Aucun candidat attendu : ajoutez ou importez d'abord les candidats."))
     result = core.build_schedule(
         phases,
-        [core.CandidateSpec(c.id, c.route == Route.CAPITALISATION) for c in heard],
+        [core.CandidateSpec(c.id, _takes_entretien_final(session, c)) for c in heard],
         days=windows,
         breaks=breaks,
     )
@@ -116,6 +118,20 @@ def generate_schedule(*, session: ExamSession, plan: DayPlan, actor=None) -> cor
         },
     )
     return result
+
+
+def _takes_entretien_final(session: ExamSession, candidate: Candidate) -> bool:
+    """Capitalisation candidates have it at their last CCP session (the CCP session's
+    capitalisation-only phases); titre complet sessions list it among every phase."""
+    if candidate.route != Route.CAPITALISATION:
+        return False
+    ref = referential(session.certification_id)
+    return title_completed_in(
+        ref,
+        ref.format(session.format_id),
+        capitalisation=True,
+        held_ccp_codes=frozenset(h.ccp.code for h in candidate.held_ccps),
+    )
 
 
 def update_candidate_slots(

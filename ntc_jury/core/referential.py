@@ -146,6 +146,9 @@ class CandidatePlan:
     grids: dict[str, tuple[CompetencyDef, ...]]
     held_ccp_codes: frozenset[str]
     ccps: tuple[CcpDef, ...]  # the CCPs this session certifies for the candidate
+    # The jury decides the title for this candidate in this session: titre complet
+    # sessions, and capitalisation candidates at their last CCP (the others all held).
+    completes_title: bool = False
 
     def grid_competencies(self, modality: str) -> tuple[CompetencyDef, ...]:
         return self.grids.get(modality, ())
@@ -165,6 +168,21 @@ class CandidatePlan:
         )
 
 
+def title_completed_in(
+    referential: ReferentialDef,
+    fmt: FormatDef,
+    *,
+    capitalisation: bool,
+    held_ccp_codes: frozenset[str] | set[str] = frozenset(),
+) -> bool:
+    """The jury decides the title in this session: a titre complet session, or a
+    capitalisation candidate's last CCP session (every other CCP already held: RE §3, the
+    entretien final "se déroule en fin de session du dernier CCP")."""
+    if fmt.ccp_code is None:
+        return True
+    return capitalisation and {c.code for c in referential.ccps} <= {*held_ccp_codes, fmt.ccp_code}
+
+
 def plan_for(
     referential: ReferentialDef,
     fmt: FormatDef,
@@ -174,10 +192,16 @@ def plan_for(
 ) -> CandidatePlan:
     """The candidate's phases and grids for a session format.
 
-    Competencies of CCPs the candidate already holds are not graded again. The entretien
-    final of capitalisation candidates is added at the end of their CCP session.
+    Competencies of CCPs the candidate already holds are not graded again. A capitalisation
+    candidate whose CCP session is their last (every other CCP already held) completes the
+    title there: their entretien final is added at the end of it, and the title decided.
     """
-    phases = tuple(p for p in fmt.phases if not p.capitalisation_only or capitalisation)
+    completes_title = title_completed_in(
+        referential, fmt, capitalisation=capitalisation, held_ccp_codes=held_ccp_codes
+    )
+    phases = tuple(
+        p for p in fmt.phases if not p.capitalisation_only or (capitalisation and completes_title)
+    )
     if fmt.ccp_code is None:
         ccps = tuple(c for c in referential.ccps)
     else:
@@ -200,6 +224,7 @@ def plan_for(
         grids={code: tuple(items) for code, items in _in_modality_order(referential, grids)},
         held_ccp_codes=held_ccp_codes,
         ccps=ccps,
+        completes_title=completes_title,
     )
 
 

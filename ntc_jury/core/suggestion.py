@@ -337,7 +337,8 @@ def departs_from_suggestion(
     suggestion: CompetencySuggestion | CcpSuggestion | TitleSuggestion,
     outcome: CompetencyOutcome | CcpOutcome | TitleOutcome | str | None,
 ) -> bool:
-    """True when the jury decided against a definite suggestion (undecided never departs)."""
+    """True when the jury decided against a definite suggestion (undecided never departs),
+    or decided "maîtrisée" for a competency no completed grid evaluated."""
     try:
         outcome_type, expected = _EXPECTED[type(suggestion)]
     except KeyError:
@@ -347,4 +348,7 @@ def departs_from_suggestion(
     if isinstance(outcome, StrEnum) and not isinstance(outcome, outcome_type):
         raise TypeError(f"{outcome!r} is not a {outcome_type.__name__}")
     outcome = outcome_type(outcome)
+    if suggestion is CompetencySuggestion.NOT_EVALUATED:
+        # No completed grid: nothing observed supports "maîtrisée", so the jury writes why.
+        return outcome == CompetencyOutcome.MASTERED
     return suggestion in expected and outcome != expected[suggestion]

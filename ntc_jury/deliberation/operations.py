@@ -16,6 +16,7 @@ from ..core.suggestion import (
 )
 from ..core.vocabulary import IncidentKind, Presence, SessionState, can_transition
 from ..extensions import db
+from ..labels import OUTCOME_LABELS
 from ..models import (
     CandidateIncident,
     CcpDecision,
@@ -33,17 +34,44 @@ REASON_MAX = 4000
 
 
 class DeliberationRefused(Exception):
-    """A refused deliberation step; `message` is French, `locked` maps to HTTP 409."""
+    """A refused deliberation step; `message` is French, `locked` maps to HTTP 409,
+    `forbidden` (not this person's to do) to 403."""
 
-    def __init__(self, message: str, *, locked: bool = False):
+    def __init__(self, message: str, *, locked: bool = False, forbidden: bool = False):
         super().__init__(message)
         self.message = message
         self.locked = locked
+        self.forbidden = forbidden
 
 
 def _require_chair(member: JuryMember) -> None:
     if not member.is_chair:
         raise DeliberationRefused(_("Seul le président du jury peut faire cela."))
+
+
+def _require_decider(member: JuryMember, board) -> None:
+    """A juror who declared a link with the candidate takes no part in their deliberation,
+    the chair included; then a present juror without one records in the chair's place."""
+    if member.id in board.recused:
+        raise DeliberationRefused(
+            _(
+                "Vous avez déclaré un lien avec ce candidat : vous ne prenez pas part à sa "
+                "délibération."
+            ),
+            forbidden=True,
+        )
+    if not board.may_decide(member):
+        raise DeliberationRefused(_("Seul le président du jury peut faire cela."), forbidden=True)
+
+
+def _require_not_absent(board) -> None:
+    if board.candidate.presence == Presence.ABSENT:
+        raise DeliberationRefused(
+            _(
+                "Candidat absent : aucune décision n'est à prendre. S'il est venu, indiquez-le "
+                "présent d'abord."
+            )
+        )
 
 
 def _session_for_update(member: JuryMember) -> ExamSession:
@@ -181,16 +209,18 @@ def _store_decision(
 
 def record_competency_decision(
     *, chair: JuryMember, candidate_id: int, competency_id: int, outcome: str, reason: str
-) -> CompetencyDecision:
-    """Maîtrisée / non maîtrisée for one competency, with its reason where required."""
-    _require_chair(chair)
+) -> str:
+    """Maîtrisée / non maîtrisée for one competency, with its reason where required; returns
+    what else it changed, to tell the chair ("" when nothing)."""
     deliberation = _require_open(chair)
     board = queries.candidate_board(chair, candidate_id)
+    _require_decider(chair, board)
+    _require_not_absent(board)
     item = next((b for b in board.competencies if b.competency.id == competency_id), None)
     if item is None:
         raise DeliberationRefused(_("Compétence inconnue pour ce candidat."))
     value = _outcome(CompetencyOutcome, outcome)
-    return _store_decision(
+    _store_decision(
         chair,
         deliberation,
         "competency",
@@ -202,6 +232,8 @@ def record_competency_decision(
         value,
         reason,
     )
+    cause = {"cleared_by_competency": item.competency.code}
+    return " ".join(_clear_stale(chair, deliberation, candidate_id, cause))
 
 
 def record_ccp_decision(
@@ -209,9 +241,10 @@ def record_ccp_decision(
 ) -> str:
     """Acquis / non acquis / déjà acquis for one CCP; returns what else it changed, to tell
     the chair ("" when nothing)."""
-    _require_chair(chair)
     deliberation = _require_open(chair)
     board = queries.candidate_board(chair, candidate_id)
+    _require_decider(chair, board)
+    _require_not_absent(board)
     found = next(((c, r, d) for c, r, d in board.ccps if c.id == ccp_id), None)
     if found is None:
         raise DeliberationRefused(_("CCP inconnu pour ce candidat."))
@@ -234,35 +267,86 @@ def record_ccp_decision(
         value,
         reason,
     )
-    title = board.title[1] if board.title else None
-    if value == CcpOutcome.NOT_ACQUIRED and title and title.outcome == TitleOutcome.OBTAINED:
-        # "Obtenu" no longer holds once a CCP is not acquired: the title is to decide again.
-        _decided(
-            chair,
-            deliberation,
-            "title",
-            candidate_id,
-            0,
-            _snapshot(title),
-            {"outcome": None, "reason": "", "cleared_by_ccp": ccp.code},
-        )
-        db.session.delete(title)
-        db.session.flush()
-        return _(
-            "%(code)s non acquis : la décision « titre obtenu » est effacée, décidez à nouveau "
-            "le titre.",
-            code=ccp.code,
-        )
-    return ""
+    return " ".join(_clear_stale(chair, deliberation, candidate_id, {"cleared_by_ccp": ccp.code}))
+
+
+def _stale(result, decision) -> bool:
+    """A recorded CCP or title decision the rules would now refuse: its suggestion moved
+    (the jury decided a competency or a CCP since) and it departs without a reason, or a
+    title "obtenu" whose CCPs are no longer all acquired."""
+    if (
+        isinstance(decision, TitleDecision)
+        and decision.outcome == TitleOutcome.OBTAINED
+        and result.suggestion != TitleSuggestion.OBTAINED
+    ):
+        return True
+    departs = departs_from_suggestion(result.suggestion, decision.outcome)
+    return reason_required(decision.outcome.value, departs) and not (decision.reason or "").strip()
+
+
+def _clear_stale(chair, deliberation, candidate_id: int, cause: dict) -> list[str]:
+    """Erase the CCP and title decisions a new decision left against the rules; the chair
+    is told which ones to decide again. Nothing stale is ever signed."""
+    notices = []
+    board = queries.candidate_board(chair, candidate_id)
+    for ccp, result, decision in board.ccps:
+        if decision is not None and _stale(result, decision):
+            _erase(chair, deliberation, "ccp", candidate_id, ccp.id, decision, cause)
+            notices.append(
+                _(
+                    "%(code)s : la décision « %(outcome)s » s'écarte désormais de la suggestion "
+                    "sans motif ; elle est effacée, décidez à nouveau ce CCP.",
+                    code=ccp.code,
+                    outcome=OUTCOME_LABELS[decision.outcome.value],
+                )
+            )
+    if notices:
+        board = queries.candidate_board(chair, candidate_id)  # the title follows the CCPs
+    if board.title is not None and board.title[1] is not None:
+        result, title = board.title
+        if _stale(result, title):
+            was_obtained = title.outcome == TitleOutcome.OBTAINED
+            _erase(chair, deliberation, "title", candidate_id, 0, title, cause)
+            if was_obtained and result.trace.not_acquired:
+                notices.append(
+                    _(
+                        "%(code)s non acquis : la décision « titre obtenu » est effacée, "
+                        "décidez à nouveau le titre.",
+                        code=", ".join(result.trace.not_acquired),
+                    )
+                )
+            else:
+                notices.append(
+                    _(
+                        "La décision sur le titre ne correspond plus aux décisions sur les CCP : "
+                        "elle est effacée, décidez à nouveau le titre."
+                    )
+                )
+    return notices
+
+
+def _erase(chair, deliberation, kind, candidate_id, subject_id, decision, cause) -> None:
+    _decided(
+        chair,
+        deliberation,
+        kind,
+        candidate_id,
+        subject_id,
+        _snapshot(decision),
+        {"outcome": None, "reason": "", **cause},
+    )
+    db.session.delete(decision)
+    db.session.flush()
 
 
 def record_title_decision(
     *, chair: JuryMember, candidate_id: int, outcome: str, reason: str
 ) -> TitleDecision:
     """Obtenu / non obtenu for the title (titre complet sessions and capitalisation)."""
-    _require_chair(chair)
     deliberation = _require_open(chair)
     board = queries.candidate_board(chair, candidate_id)
+    _require_decider(chair, board)
+    _require_not_absent(board)
     if board.title is None:
         raise DeliberationRefused(_("Ce candidat ne se présente pas au titre dans cette session."))
     result, existing = board.title
@@ -293,11 +377,12 @@ def record_title_decision(
     )
 
 
-def record_presence(*, chair: JuryMember, candidate_id: int, presence: str, note: str) -> None:
-    """Absent or abandon is recorded by the jury, never guessed."""
-    _require_chair(chair)
+def record_presence(*, chair: JuryMember, candidate_id: int, presence: str, note: str) -> str:
+    """Absent or abandon is recorded by the jury, never guessed. An absent candidate has no
+    decision: those already recorded are erased (audited); returns that notice, or ""."""
     deliberation = _require_open(chair)
     board = queries.candidate_board(chair, candidate_id)
+    _require_decider(chair, board)
     value = _outcome(Presence, presence)
     note = (note or "").strip()[:REASON_MAX]
     if value in (Presence.ABSENT, Presence.WITHDRAWN) and not note:
@@ -313,13 +398,31 @@ def record_presence(*, chair: JuryMember, candidate_id: int, presence: str, note
         before,
         {"presence": value.value, "note": note},
     )
+    if value != Presence.ABSENT:
+        return ""
+    cause = {"cleared_by_presence": value.value}
+    recorded = [
+        *(("competency", item.competency.id, item.decision) for item in board.competencies),
+        *(("ccp", ccp.id, decision) for ccp, _result, decision in board.ccps),
+        *([("title", 0, board.title[1])] if board.title else []),
+    ]
+    erased = 0
+    for kind, subject_id, decision in recorded:
+        if decision is not None:
+            _erase(chair, deliberation, kind, candidate_id, subject_id, decision, cause)
+            erased += 1
+    if not erased:
+        return ""
+    return _(
+        "Candidat absent : les %(n)s décision(s) déjà saisies pour lui sont effacées.", n=erased
+    )
 
 
 def record_incident(*, chair: JuryMember, candidate_id: int, kind: str, text: str) -> None:
     """An incident or a fraud report about a candidate, kept in the minutes."""
-    _require_chair(chair)
     deliberation = _require_open(chair)
     board = queries.candidate_board(chair, candidate_id)
+    _require_decider(chair, board)
     value = _outcome(IncidentKind, kind)
     text = (text or "").strip()[:REASON_MAX]
     if not text:
@@ -440,7 +543,7 @@ def record_decision(*, chair: JuryMember, candidate_id: int, form) -> str:
     subject = form.subject_id.data
     outcome, reason = form.outcome.data or "", form.reason.data or ""
     if level == "competency" and subject:
-        record_competency_decision(
+        return record_competency_decision(
             chair=chair,
             candidate_id=candidate_id,
             competency_id=subject,
@@ -456,7 +559,9 @@ def record_decision(*, chair: JuryMember, candidate_id: int, form) -> str:
             chair=chair, candidate_id=candidate_id, outcome=outcome, reason=reason
         )
     elif level == "presence":
-        record_presence(chair=chair, candidate_id=candidate_id, presence=outcome, note=reason)
+        return record_presence(
+            chair=chair, candidate_id=candidate_id, presence=outcome, note=reason
+        )
     elif level == "incident":
         record_incident(chair=chair, candidate_id=candidate_id, kind=outcome, text=reason)
     else:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from ..core.deliberation import CandidateReadiness, Readiness, readiness
 from ..core.referential import CandidatePlan, CcpDef, CompetencyDef, ReferentialDef
 from ..core.suggestion import (
+    CcpOutcome,
     CompetencyResult,
     CompetencySpec,
     CriterionRule,
@@ -22,7 +23,7 @@ from ..core.suggestion import (
     suggest_competency,
     suggest_title,
 )
-from ..core.vocabulary import Presence, Route
+from ..core.vocabulary import Presence
 from ..extensions import db
 from ..jury import queries as jury_queries
 from ..models import (
@@ -155,6 +156,17 @@ class CandidateBoard:
         return next((j for j in self.jurors if j.id == juror_id), None)
 
     @property
+    def chair_recused(self) -> bool:
+        return any(j.is_chair and j.id in self.recused for j in self.jurors)
+
+    def may_decide(self, member: JuryMember) -> bool:
+        """Who records this candidate's decisions: the chair; when the chair declared a link
+        with the candidate, any present juror without one, in the chair's place."""
+        if member.id in self.recused:
+            return False
+        return member.is_chair or (self.chair_recused and member.present)
+
+    @property
     def title_applies(self) -> bool:
         return self.title is not None
 
@@ -162,12 +174,6 @@ class CandidateBoard:
     def disagreements_first(self) -> list[CompetencyBoard]:
         """Competencies where jurors disagree come first; otherwise referential order."""
         return sorted(self.competencies, key=lambda item: not item.result.trace.disagreements())
-
-
-def title_applies(ref: ReferentialDef, session: ExamSession, candidate: Candidate) -> bool:
-    """Titre complet sessions, and capitalisation candidates completing the title."""
-    fmt = ref.format(session.format_id)
-    return fmt.ccp_code is None or candidate.route == Route.CAPITALISATION
 
 
 def candidate_board(member: JuryMember, candidate_id: int) -> CandidateBoard:
@@ -226,11 +232,14 @@ def candidate_board(member: JuryMember, candidate_id: int) -> CandidateBoard:
         }
         decision = decisions["ccp"].get(ccp.id)
         ccps.append((ccp, suggest_ccp(outcomes, already_held=held), decision))
-        ccp_outcomes[ccp.code] = decision.outcome if decision else None
+        # A CCP the candidate holds counts for the title, recorded "déjà acquis" or not yet.
+        ccp_outcomes[ccp.code] = (
+            decision.outcome if decision else (CcpOutcome.ALREADY_ACQUIRED if held else None)
+        )
     title = None
-    if title_applies(ref, session, candidate):
+    if plan.completes_title:
         for held_code in plan.held_ccp_codes:
-            ccp_outcomes.setdefault(held_code, "already_acquired")
+            ccp_outcomes.setdefault(held_code, CcpOutcome.ALREADY_ACQUIRED)
         title = (suggest_title(ccp_outcomes), decisions["title"])
     board = CandidateBoard(
         candidate, plan, ref, members, recused, boards, ccps, title, _transversals(candidate)
@@ -331,7 +340,7 @@ def overview(member: JuryMember) -> list[OverviewRow]:
         plan = jury_queries.candidate_plan(ref, member, candidate)
         expected = len(plan.competencies) + len(plan.ccps)
         decided = competency_counts.get(candidate.id, 0) + len(ccp_decisions.get(candidate.id, {}))
-        if title_applies(ref, session, candidate):
+        if plan.completes_title:
             expected += 1
             decided += 1 if candidate.id in titles else 0
         rows.append(

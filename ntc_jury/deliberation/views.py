@@ -83,9 +83,10 @@ def candidate_decisions(candidate_id: int):
 
 
 @bp.post("/candidats/<int:candidate_id>/decision")
-@chair_required
+@juror_required
 def decide(candidate_id: int):
-    """The chair records one decision (competency, CCP, title or presence)."""
+    """The chair records one decision (competency, CCP, title or presence); the operation
+    checks who may (a juror replaces a chair who declared a link with the candidate)."""
     form = DecisionForm()
     try:
         notice = operations.record_decision(
@@ -177,7 +178,7 @@ def _live_context() -> dict:
 def _refused(refused, candidate_id: int, form: DecisionForm):
     """The board again, the refused form showing why next to it, with what the chair chose
     and wrote kept (a flash at the top of a long page went unseen on a phone)."""
-    status = 409 if refused.locked else 422
+    status = 409 if refused.locked else 403 if refused.forbidden else 422
     if is_htmx():
         return render_template("deliberation/_refusal.html", message=refused.message), status
     if refused.locked:

@@ -534,7 +534,8 @@ DEPARTS = {
     (CS.EVIDENT_NOT_MASTERED, NM): False,
     (CS.TO_DEBATE, M): False,
     (CS.TO_DEBATE, NM): False,
-    (CS.NOT_EVALUATED, M): False,
+    # Nothing observed supports "maîtrisée": it needs the jury's written reason.
+    (CS.NOT_EVALUATED, M): True,
     (CS.NOT_EVALUATED, NM): False,
     (CcpSuggestion.ACQUIRED, ACQ): False,
     (CcpSuggestion.ACQUIRED, NACQ): True,
