@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from ..audit.operations import record_event
 from ..core.candidate_rows import CandidateRow, number_key, person_key
-from ..core.vocabulary import Route
+from ..core.vocabulary import Presence, Route
 from ..extensions import db
 from ..models import Candidate, Ccp, ExamSession, HeldCcp, utcnow
 from .rules import CentreError, ensure_preparing
@@ -85,10 +85,13 @@ def update_candidate(
     held_ccp_codes: Sequence[str] = (),
     disability_arrangements: str = "",
     company_context: str = "",
+    presence: Presence | None = None,
+    presence_note: str | None = None,
     actor=None,
     **eligibility,
 ) -> None:
-    """Correct a candidate's identity, route, held CCPs or eligibility checklist."""
+    """Correct a candidate's identity, route, held CCPs or eligibility checklist, or record
+    on exam day that they are present, absent or withdrew (with the circumstances)."""
     session = candidate.session
     ensure_preparing(session)
     candidate_number = candidate_number.strip()
@@ -103,6 +106,12 @@ def update_candidate(
         "company_context": company_context.strip(),
         **{name: eligibility[name] for name in ELIGIBILITY_FIELDS if name in eligibility},
     }
+    if presence is not None:
+        note = (presence_note or "").strip()
+        if presence in (Presence.ABSENT, Presence.WITHDRAWN) and not note:
+            raise CentreError(_("Précisez les circonstances de l'absence ou de l'abandon."))
+        values["presence"] = presence
+        values["presence_note"] = note if presence != Presence.EXPECTED else ""
     before, after = {}, {}
     for name, value in values.items():
         old = getattr(candidate, name)
@@ -233,7 +242,7 @@ def _ccps(session: ExamSession, codes: Sequence[str]) -> list[Ccp]:
         if session.format.ccp_id == ccp.id:
             raise CentreError(
                 _(
-                    "%(code)s est le CCP de cette session : il ne peut pas être déjà obtenu.",
+                    "%(code)s est le CCP de cette session : il ne peut pas être déjà acquis.",
                     code=code,
                 )
             )

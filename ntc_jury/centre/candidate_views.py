@@ -8,7 +8,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..access import staff_required
-from ..core.vocabulary import Route
+from ..core.vocabulary import Presence, Route
 from . import bp, queries
 from .candidate_operations import add_candidate, update_candidate
 from .explanations import describe_check
@@ -23,6 +23,7 @@ def new_candidate(session_id: int):
     """Enrol one candidate by hand."""
     session = queries.session_or_404(session_id)
     form = _candidate_form(session)
+    del form.presence, form.presence_note  # a new candidate is expected
     if form.validate_on_submit():
         try:
             add_candidate(session=session, **_candidate_fields(form), actor=current_user)
@@ -45,7 +46,13 @@ def edit_candidate(session_id: int, candidate_id: int):
     form = _candidate_form(session, candidate)
     if form.validate_on_submit():
         try:
-            update_candidate(candidate=candidate, **_candidate_fields(form), actor=current_user)
+            update_candidate(
+                candidate=candidate,
+                **_candidate_fields(form),
+                presence=Presence(form.presence.data),
+                presence_note=form.presence_note.data or "",
+                actor=current_user,
+            )
         except CentreError as error:
             refused(form, error)
         else:
@@ -76,6 +83,7 @@ def _candidate_form(session, candidate=None) -> CandidateForm:
     if candidate is not None and not form.is_submitted():
         form.held_ccps.data = [h.ccp.code for h in candidate.held_ccps]
         form.route.data = candidate.route.value
+        form.presence.data = candidate.presence.value
         form.ecf.data = {True: "yes", False: "no"}.get(candidate.ecf_passed, "")
     return form
 

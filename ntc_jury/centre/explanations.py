@@ -28,7 +28,7 @@ COLUMN_NAMES = {
     BIRTH_DATE: _l("date de naissance"),
     NUMBER: _l("numéro de candidat"),
     ROUTE: _l("parcours"),
-    HELD_CCPS: _l("CCP déjà obtenus"),
+    HELD_CCPS: _l("CCP déjà acquis"),
     ARRANGEMENTS: _l("aménagements"),
     CONTEXT: _l("contexte d'entreprise"),
 }
@@ -39,7 +39,7 @@ _PROBLEMS = {
     "blank_column": _l("Cette colonne n'a pas de titre : supprimez-la ou nommez-la."),
     "unknown_column": _l(
         "Colonne « %(header)s » inconnue. Colonnes attendues : nom, prénom, date de naissance, "
-        "numéro de candidat, parcours, CCP déjà obtenus, aménagements, contexte d'entreprise."
+        "numéro de candidat, parcours, CCP déjà acquis, aménagements, contexte d'entreprise."
     ),
     "duplicate_column": _l(
         "La colonne « %(header)s » reprend la colonne %(first)s (même information)."
@@ -57,7 +57,7 @@ _PROBLEMS = {
     "bad_ccp_list": _l("« %(value)s » n'est pas une liste de CCP (exemple : CCP1, CCP2)."),
     "unknown_ccp": _l("%(value)s n'existe pas dans ce titre (CCP : %(known)s)."),
     "ccp_of_session": _l(
-        "%(value)s est le CCP de cette session : il ne peut pas être déjà obtenu."
+        "%(value)s est le CCP de cette session : il ne peut pas être déjà acquis."
     ),
     "number_in_file": _l("Le numéro %(value)s figure déjà à la ligne %(other)s du fichier."),
     "number_in_session": _l("Le numéro %(value)s est déjà inscrit dans cette session."),

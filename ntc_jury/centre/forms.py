@@ -34,7 +34,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..core.vocabulary import Route, SessionState
+from ..core.vocabulary import Presence, Route, SessionState
 
 NO_MANAGER = 0
 # A date input sends ISO dates; someone typing by hand writes them the French way.
@@ -115,6 +115,7 @@ class JuryMemberForm(FlaskForm):
         _l("Habilitation valable jusqu'au"), format=DATE_FORMATS, validators=[Optional()]
     )
     chair = BooleanField(_l("Président du jury"))
+    present = BooleanField(_l("Présent(e) le jour de l'examen"), default=True)
 
 
 ECF_CHOICES = [
@@ -150,7 +151,7 @@ class CandidateForm(FlaskForm):
         invalid_choice_message=_l("Choisissez formation, VAE ou capitalisation."),
     )
     held_ccps = SelectMultipleField(
-        _l("CCP déjà obtenus"),
+        _l("CCP déjà acquis"),
         choices=[],
         invalid_choice_message=_l("CCP inconnu : %(value)s."),
     )
@@ -183,9 +184,31 @@ class CandidateForm(FlaskForm):
         invalid_choice_message=_l("Choisissez une réponse de la liste."),
     )
 
+    # Exam day: who came, as the centre records it at the door (the jury may correct it
+    # during the deliberation). Only on the correction page: a new candidate is expected.
+    presence = SelectField(
+        _l("Présence le jour de l'examen"),
+        choices=[
+            SelectChoice(Presence.EXPECTED.value, _l("Attendu")),
+            SelectChoice(Presence.PRESENT.value, _l("Présent")),
+            SelectChoice(Presence.ABSENT.value, _l("Absent")),
+            SelectChoice(Presence.WITHDRAWN.value, _l("Abandon")),
+        ],
+        default=Presence.EXPECTED.value,
+        invalid_choice_message=_l("Choisissez une réponse de la liste."),
+    )
+    presence_note = TextAreaField(
+        _l("Circonstances de l'absence ou de l'abandon"), validators=[Length(max=2000)]
+    )
+
     def validate_birth_date(self, field):
         if field.data and not dt.date(1900, 1, 1) <= field.data < dt.date.today():
             raise ValidationError(_l("Date de naissance improbable."))
+
+    def validate_presence_note(self, field):
+        absent = self.presence.data in (Presence.ABSENT.value, Presence.WITHDRAWN.value)
+        if absent and not (field.data or "").strip():
+            raise ValidationError(_l("Précisez les circonstances de l'absence ou de l'abandon."))
 
     @property
     def ecf_passed(self) -> bool | None:

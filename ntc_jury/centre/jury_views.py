@@ -23,6 +23,7 @@ def add_member(session_id: int):
     """Add a juror to the session's jury."""
     session = queries.session_or_404(session_id)
     form = JuryMemberForm()
+    del form.present  # a new juror is expected present; absence is recorded on exam day
     if form.validate_on_submit():
         try:
             add_jury_member(
@@ -41,13 +42,15 @@ def add_member(session_id: int):
 @bp.route("/sessions/<int:session_id>/jury/<int:member_id>/modifier", methods=["GET", "POST"])
 @staff_required
 def edit_member(session_id: int, member_id: int):
-    """Correct a juror's name, e-mail or habilitation."""
+    """Correct a juror's name, e-mail or habilitation, or record them absent."""
     member = queries.member_or_404(session_id, member_id)
     form = JuryMemberForm(obj=member)
     del form.chair  # the chair is chosen with its own button
     if form.validate_on_submit():
         try:
-            update_jury_member(member=member, **_member_fields(form), actor=current_user)
+            update_jury_member(
+                member=member, **_member_fields(form), present=form.present.data, actor=current_user
+            )
         except CentreError as error:
             refused(form, error)
         else:

@@ -271,23 +271,29 @@ def update_jury_member(
     email: str,
     habilitation_number: str = "",
     habilitation_valid_until: dt.date | None = None,
+    present: bool | None = None,
     actor=None,
 ) -> None:
-    """Correct a juror's name, e-mail or habilitation."""
+    """Correct a juror's name, e-mail or habilitation, or record them absent on exam day
+    (an absent juror neither scores nor signs; the deliberation needs 2 present)."""
     ensure_preparing(member.session)
     email = email.strip().lower()
     if any(m.email == email and m.id != member.id for m in member.session.jury_members):
         raise CentreError(_("%(email)s fait déjà partie de ce jury.", email=email))
-    before, after = _apply(
-        member,
-        {
-            "first_name": first_name.strip(),
-            "last_name": last_name.strip(),
-            "email": email,
-            "habilitation_number": habilitation_number.strip(),
-            "habilitation_valid_until": habilitation_valid_until,
-        },
-    )
+    if present is False and member.is_chair:
+        raise CentreError(
+            _("Le président du jury ne peut pas être absent : désignez d'abord un autre président.")
+        )
+    values = {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "email": email,
+        "habilitation_number": habilitation_number.strip(),
+        "habilitation_valid_until": habilitation_valid_until,
+    }
+    if present is not None:
+        values["present"] = present
+    before, after = _apply(member, values)
     db.session.flush()
     if after:
         record_event(
@@ -304,6 +310,8 @@ def update_jury_member(
 def set_chair(*, session: ExamSession, member: JuryMember, actor=None) -> None:
     """Make `member` the session's only chair."""
     ensure_preparing(session)
+    if not member.present:
+        raise CentreError(_("Un juré absent ne peut pas présider le jury."))
     _demote_chair(session)
     member.role = JuryRole.CHAIR
     db.session.flush()

@@ -661,7 +661,7 @@ def test_staff_plan_a_whole_session_with_the_keyboard_only(visitors, scene):
     type_into(page, page.get_by_label("Prénom"), "Tabulation")
     type_date(page, page.get_by_label("Date de naissance"), dt.date(1996, 5, 4))
     choose(page, page.get_by_label("Parcours"), "Capitalisation")
-    held = page.get_by_role("group", name="CCP déjà obtenus").get_by_role("checkbox").first
+    held = page.get_by_role("group", name="CCP déjà acquis").get_by_role("checkbox").first
     tab_to(page, held)
     page.keyboard.press("Space")
     expect(held).to_be_checked()
@@ -786,7 +786,7 @@ def test_the_seeded_centre_has_what_the_pages_need(visitors, scene):
     # The held CCP shows as a ticked box on the candidate's file (it was a bare <option>).
     page = visitors.page("staff", "desktop")
     page.goto(f"/centre/sessions/{scene.planned}/candidats/{scene.holder_candidate}/modifier")
-    boxes = page.get_by_role("group", name="CCP déjà obtenus").get_by_role("checkbox")
+    boxes = page.get_by_role("group", name="CCP déjà acquis").get_by_role("checkbox")
     expect(boxes).to_have_count(2)
     expect(boxes.first).to_be_checked()
     expect(boxes.last).not_to_be_checked()

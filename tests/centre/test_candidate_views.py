@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from ntc_jury.core.vocabulary import Route
+from ntc_jury.core.vocabulary import Presence, Route
 from ntc_jury.models import Candidate, HeldCcp
 from tests.centre.conftest import audit_actions, count
 from tests.factories import make_session
@@ -35,7 +35,7 @@ def candidate_data(**changes) -> dict:
 
 def test_add_candidate(staff_client, db, exam):
     page = staff_client.get(f"/centre/sessions/{exam.id}/candidats/nouveau")
-    assert page.status_code == 200 and "CCP déjà obtenus" in text(page)
+    assert page.status_code == 200 and "CCP déjà acquis" in text(page)
     response = staff_client.post(
         f"/centre/sessions/{exam.id}/candidats/nouveau",
         data=candidate_data(route="capitalisation", held_ccps=["CCP1"]),
@@ -127,3 +127,35 @@ def test_candidate_of_another_session_is_404(staff_client, db, ntc, exam):
     assert staff_client.post(url, data=candidate_data()).status_code == 404
     db.session.expire_all()
     assert db.session.get(Candidate, stranger.id).last_name != "Moreau"
+
+
+def test_staff_record_a_candidate_absent_on_exam_day_with_the_circumstances(staff_client, db, exam):
+    candidate = exam.candidates[0]
+    url = f"/centre/sessions/{exam.id}/candidats/{candidate.id}/modifier"
+    assert "Jour de l'examen" in text(staff_client.get(url))
+    assert 'name="presence"' not in text(
+        staff_client.get(f"/centre/sessions/{exam.id}/candidats/nouveau")
+    )
+    data = candidate_data(
+        candidate_number=candidate.candidate_number,
+        last_name=candidate.last_name,
+        first_name=candidate.first_name,
+        birth_date=candidate.birth_date.isoformat(),
+    )
+
+    missing = staff_client.post(url, data=data | {"presence": "absent", "presence_note": " "})
+    assert missing.status_code == 422
+    assert "Précisez les circonstances de l'absence ou de l'abandon." in text(missing)
+    db.session.expire_all()
+    assert db.session.get(Candidate, candidate.id).presence == Presence.EXPECTED
+
+    saved = staff_client.post(
+        url, data=data | {"presence": "absent", "presence_note": "Prévenu par téléphone."}
+    )
+    assert saved.status_code == 303
+    db.session.expire_all()
+    stored = db.session.get(Candidate, candidate.id)
+    assert (stored.presence, stored.presence_note) == (Presence.ABSENT, "Prévenu par téléphone.")
+    assert audit_actions(db, exam.id)[-1] == "candidate_updated"
+    detail = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    assert f'id="presence-{candidate.id}">Absent</strong>' in detail

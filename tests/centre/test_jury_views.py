@@ -133,3 +133,44 @@ def test_access_cards_give_every_day_of_a_longer_session(staff_client, db, exam)
     db.session.commit()
     cards = text(staff_client.post(f"/centre/sessions/{exam.id}/cartes"))
     assert "du 10 décembre 2026 au 11 décembre 2026" in cards
+
+
+def test_a_juror_is_recorded_absent_on_exam_day_but_never_the_chair(staff_client, db, exam):
+    chair, member = exam.jury_members
+    page = text(staff_client.get(f"/centre/sessions/{exam.id}/jury/{member.id}/modifier"))
+    assert "Présent(e) le jour de l'examen" in page and 'name="present"' in page
+    new_member = staff_client.get(f"/centre/sessions/{exam.id}/jury/nouveau")
+    assert 'name="present"' not in text(new_member)
+
+    # The checkbox left unticked: absent. He neither signs nor counts towards the 2 present.
+    response = staff_client.post(
+        f"/centre/sessions/{exam.id}/jury/{member.id}/modifier",
+        data=member_data(email=member.email),
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(JuryMember, member.id).present is False
+    assert audit_actions(db, exam.id)[-1] == "jury_member_updated"
+
+    refused = staff_client.post(
+        f"/centre/sessions/{exam.id}/jury/{chair.id}/modifier",
+        data=member_data(email=chair.email),
+    )
+    assert refused.status_code == 422
+    assert "Le président du jury ne peut pas être absent" in text(refused)
+    db.session.expire_all()
+    assert db.session.get(JuryMember, chair.id).present is True
+
+    # Nor can an absent juror be made chair.
+    staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/president")
+    db.session.expire_all()
+    assert db.session.get(JuryMember, member.id).role == JuryRole.MEMBER
+    assert db.session.get(JuryMember, chair.id).role == JuryRole.CHAIR
+
+    back = staff_client.post(
+        f"/centre/sessions/{exam.id}/jury/{member.id}/modifier",
+        data=member_data(email=member.email, present="y"),
+    )
+    assert back.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(JuryMember, member.id).present is True

@@ -198,8 +198,11 @@ def test_the_candidate_page_shows_every_phase_of_the_format(db, scene, juror):
             assert "Jury présent" in text and "with-jury" in row.classes
             assert [a.attrs["href"] for a in links] == [phase_url(candidate, phase)]
         else:
-            assert "Sans le jury — non évaluée ici" in text and "without-jury" in row.classes
+            assert "Sans le jury" in text and "without-jury" in row.classes
             assert links == []
+            # The written case study's works are read by the jury before the oral (RE).
+            read_later = "Le jury lit ces travaux avant l'oral, sans les annoter"
+            assert (read_later in text) == bool(phase.competency_ids), phase.code
         shown = [span.text().split()[0] for span in row.select("span") if span.text()[:2] == "CP"]
         assert shown == [c.code for c in scene.ref.competencies if c.id in phase.competency_ids], (
             phase.code
@@ -231,7 +234,7 @@ def test_a_capitalisation_candidate_gets_the_final_interview(db, ntc, sign_in):
     assert "Capitalisation" in holder_rows[-1].text()
     assert trained_page.by_id(f"phase-{final.id}") is None
     assert len(holder_rows) == len(trained_page.by_id("phases").select("li", cls="phase-row")) + 1
-    assert "CCP déjà obtenu(s) : CCP1" in holder_page.text()
+    assert "CCP déjà acquis : CCP1" in holder_page.text()
     page(client, phase_url(trained, final), status=404)
     assert page(client, phase_url(holder, final)).by_id("timer").attrs["data-minutes"] == "10"
 
@@ -315,7 +318,11 @@ def test_a_phase_without_the_jury_has_nothing_to_score(db, scene, juror):
 
     html = page(juror, phase_url(candidate, written))
 
-    assert "Le jury n'est pas présent pendant cette phase : rien n'y est évalué." in html.text()
+    assert (
+        "Le jury n'est pas présent pendant cette phase. Il prend connaissance des travaux écrits "
+        "avant l'oral, sans les annoter : les critères de CP4, CP6 se cochent dans la grille MSP, "
+        "depuis les phases où le jury est présent."
+    ) in html.text()
     assert html.select("li", cls="criterion") == []
     assert html.by_id("grid-MSP") is None
     assert html.by_id("timer").attrs["data-minutes"] == "240"
