@@ -55,6 +55,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (*blueprints, minutes.bp, minutes.public_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    hops = int(app.config["PROXY_HOPS"])
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
 
 

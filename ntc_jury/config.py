@@ -51,6 +51,12 @@ DEFAULTS: dict[str, object] = {
         "application/manifest+json",
         "image/svg+xml",
     ],
+    # Reverse proxies in front of the app (nginx, Caddy): how many X-Forwarded-For/-Proto
+    # hops to trust. 0 trusts none (a client could forge its address); set 1 behind one
+    # proxy, or every visitor shares the proxy's address (sign-in limits, audit log).
+    "PROXY_HOPS": 0,
+    # Largest request body read at all (bytes); the candidate import allows 10 MB files.
+    "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     # Public base URL printed in access cards and on the minutes (verification link).
     "PUBLIC_URL": "http://127.0.0.1:5000",
 }

@@ -1,7 +1,9 @@
 """Sign-in failure counters kept in the database, so a restart or a second process sees them.
 
 After a few failures a key must wait (doubling delay); after more it is blocked for a while.
-Addresses get looser limits than links and accounts: a whole exam room shares one address.
+Addresses get looser limits than links and accounts, and are only ever slowed down, never
+blocked: a whole exam room shares one address, and a stranger's failures must not lock the
+jury out (a link or an account is blocked on its own counter).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def record_failure(keys: list[str]) -> None:
         )
         db.session.refresh(row)
         _, block_after = _limits(key)
-        if row.failures >= block_after:
+        if row.failures >= block_after and not key.startswith("ip:"):
             minutes = int(current_app.config["SIGN_IN_BLOCK_MINUTES"])
             row.blocked_until = now + dt.timedelta(minutes=minutes)
     db.session.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, make_response, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -83,7 +83,7 @@ def issue_access(session_id: int, member_id: int):
     issued = auth_ops.issue_jury_access(member=member, actor=current_user)
     db.session.commit()
     cards = [card_for(issued, current_app.config["PUBLIC_URL"])]
-    return render_template("centre/access_cards.html", session=member.session, cards=cards)
+    return _cards_page(member.session, cards)
 
 
 @bp.post("/sessions/<int:session_id>/cartes")
@@ -98,7 +98,16 @@ def issue_all_access(session_id: int):
     db.session.commit()
     base = current_app.config["PUBLIC_URL"]
     cards = [card_for(one, base) for one in issued]
-    return render_template("centre/access_cards.html", session=session, cards=cards)
+    return _cards_page(session, cards)
+
+
+def _cards_page(session, cards):
+    """Links and PINs in clear, shown once: never kept by the browser or a proxy."""
+    response = make_response(
+        render_template("centre/access_cards.html", session=session, cards=cards)
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/sessions/<int:session_id>/jury/<int:member_id>/revoquer")

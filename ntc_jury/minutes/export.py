@@ -328,20 +328,26 @@ def _audit(session) -> list[dict]:
     ]
 
 
+# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): a candidate's name,
+# a juror's note or a reason starting with one of these runs when the file is opened.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text, the quote hidden by the spreadsheet
+    return value
+
+
 def _csv(rows: list[dict]) -> bytes:
     buffer = io.StringIO()
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter=";")
         writer.writeheader()
         for row in rows:
-            writer.writerow(
-                {
-                    k: json.dumps(v, ensure_ascii=False, sort_keys=True)
-                    if isinstance(v, dict | list)
-                    else v
-                    for k, v in row.items()
-                }
-            )
+            writer.writerow({k: _cell(v) for k, v in row.items()})
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -342,3 +342,49 @@ def test_a_long_wait_is_said_in_minutes(app):
         assert _wait_message(119) == "Trop de tentatives. Réessayez dans 119 secondes."
         assert _wait_message(900) == "Trop de tentatives. Réessayez dans 15 minutes."
         assert _wait_message(527) == "Trop de tentatives. Réessayez dans 9 minutes."
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def test_an_address_is_slowed_down_but_never_blocked(app, db, clock, limits):
+    """Many jurors share an exam room's address (or a proxy's): a stranger's failures from it
+    must not lock the jury out, only make each new attempt wait."""
+    staff = make_staff()
+    db.session.commit()
+    attacker = fresh_client(app)
+    for _ in range(limits["block"] * throttle.ADDRESS_FACTOR + 5):
+        response = attacker.post("/connexion", data={"email": "x@example.org", "password": "?"})
+        if response.status_code == 429:
+            clock.move(seconds=retry_after_seconds(response))
+
+    assert counter(db, f"ip:{ADDRESS}").blocked_until is None
+    assert throttle.retry_after([f"ip:{ADDRESS}"]) <= throttle.MAX_DELAY_SECONDS
+    clock.move(seconds=throttle.MAX_DELAY_SECONDS)
+    assert sign_in_staff(fresh_client(app), staff).status_code == 302
+
+
+@pytest.mark.parametrize("hops, counted", [(0, ADDRESS), (1, "203.0.113.9")])
+def test_the_address_behind_a_proxy_is_the_forwarded_one_only_when_told(
+    db, database_url, clock, hops, counted
+):
+    """Behind nginx every visitor comes from 127.0.0.1: NTC_PROXY_HOPS=1 makes the sign-in
+    limits and the audit log see the visitor's address; by default the header, which any
+    client can write, is ignored."""
+    proxied = make_test_app(database_url, PROXY_HOPS=hops)
+    with proxied.app_context():
+        try:
+            response = proxied.test_client().post(
+                "/connexion",
+                data={"email": "x@example.org", "password": "?"},
+                headers={"X-Forwarded-For": "203.0.113.9"},
+            )
+            assert response.status_code == 401
+        finally:
+            _db.session.remove()
+            _db.engine.dispose()
+    assert failures(db, f"ip:{counted}") == 1
+    [event] = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "sign_in_failed")
+    ).scalars()
+    assert event.ip == counted

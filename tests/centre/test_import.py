@@ -338,3 +338,20 @@ def test_missing_file_is_422(staff_client, db, exam):
     response = staff_client.post(f"/centre/sessions/{exam.id}/candidats/import", data={})
     assert response.status_code == 422
     assert "Choisissez un fichier." in text(response)
+
+
+def test_a_body_over_the_request_limit_is_refused_before_it_is_read(staff_client, db, exam, app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit > 10 * 1024 * 1024  # an import's own 10 MB limit answers below it
+
+    # Sent as one raw multipart body: the server refuses it on its Content-Length alone.
+    response = staff_client.post(
+        f"/centre/sessions/{exam.id}/candidats/import",
+        data=b"x" * (limit + 1),
+        content_type="multipart/form-data; boundary=limite",
+    )
+
+    assert response.status_code == 413
+    page = text(response)
+    assert "Envoi trop volumineux" in page and "10 Mo au plus" in page
+    assert count(db, Candidate) == 2  # the two candidates `exam` starts with

@@ -118,6 +118,8 @@ def test_access_cards_still_work(staff_client, db, exam):
     member = exam.jury_members[1]
     card = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/acces")
     assert card.status_code == 200 and "data-pin" in text(card)
+    # The link and PIN in clear: neither the browser nor a proxy keeps the page.
+    assert card.headers["Cache-Control"] == "private, no-store"
     db.session.expire_all()
     assert db.session.get(JuryMember, member.id).access_token_sha256
     revoke = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/revoquer")
@@ -126,6 +128,7 @@ def test_access_cards_still_work(staff_client, db, exam):
     assert db.session.get(JuryMember, member.id).access_revoked_at is not None
     cards = staff_client.post(f"/centre/sessions/{exam.id}/cartes")
     assert text(cards).count("data-pin") == 2
+    assert cards.headers["Cache-Control"] == "private, no-store"
 
 
 def test_access_cards_give_every_day_of_a_longer_session(staff_client, db, exam):
