@@ -80,3 +80,14 @@ class PasswordResetForm(FlaskForm):
         validators=[EqualTo("password", _l("Les deux mots de passe ne sont pas identiques."))],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class OwnPasswordForm(PasswordResetForm):
+    """A staff member's own password: the current one first, so a borrowed or stolen signed-in
+    browser cannot turn itself into the account for good."""
+
+    current = PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[DataRequired(_l("Saisissez votre mot de passe actuel."))],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -188,6 +188,24 @@ def create_staff(*, email: str, name: str, password: str, role: StaffRole, actor
     return user
 
 
+def change_own_password(*, user: StaffUser, current: str, password: str) -> None:
+    """A staff member's own new password, once the current one is confirmed; a wrong one
+    counts as a failed sign-in of the account (it cannot be guessed from a signed-in tab)."""
+    keys = [f"account:{user.email}"]
+    _check_throttle(keys)
+    if not credentials.password_matches(user.password_hash, current):
+        throttle.record_failure(keys)
+        record_event(
+            action="password_change_refused",
+            actor=user,
+            target_type="staff_user",
+            target_id=user.id,
+        )
+        raise SignInRefused(_("Mot de passe actuel incorrect."))
+    throttle.forget(keys)
+    reset_staff_password(user=user, password=password, actor=user)
+
+
 def reset_staff_password(*, user: StaffUser, password: str, actor) -> None:
     """Set a new password; the account's open sessions end (the identity fingerprint changes)."""
     user.password_hash = credentials.hash_password(password)

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..locking import allowed_when_locked
 from ..models import StaffUser
 from . import bp, operations
-from .forms import PasswordResetForm, PinForm, StaffCreateForm, StaffSignInForm
+from .forms import OwnPasswordForm, PasswordResetForm, PinForm, StaffCreateForm, StaffSignInForm
 from .identity import juror_access_open, juror_sign_in_lifetime
 
 
@@ -154,16 +154,24 @@ def toggle_staff_active(user_id: int):
 @staff_required
 def change_own_password():
     """Staff: change one's own password (signs out other devices)."""
-    form = PasswordResetForm()
+    form = OwnPasswordForm()
+    status = 200
     if form.validate_on_submit():
-        operations.reset_staff_password(
-            user=current_user, password=form.password.data, actor=current_user
-        )
-        db.session.commit()
-        # Keep this device signed in with the new fingerprint. The real object, not the
-        # current_user proxy: Flask-Login stores what it is given as the current user.
-        login_user(current_user._get_current_object())
-        flash(_("Votre mot de passe a été modifié."), "success")
-        return redirect(url_for("centre.sessions"), code=303)
-    status = 422 if form.is_submitted() else 200
+        try:
+            operations.change_own_password(
+                user=current_user, current=form.current.data, password=form.password.data
+            )
+        except operations.SignInRefused as refused:
+            db.session.commit()  # the failure counter must survive the refusal
+            form.current.errors = [*form.current.errors, refused.message]
+            status = 429 if refused.retry_after else 422
+        else:
+            db.session.commit()
+            # Keep this device signed in with the new fingerprint. The real object, not the
+            # current_user proxy: Flask-Login stores what it is given as the current user.
+            login_user(current_user._get_current_object())
+            flash(_("Votre mot de passe a été modifié."), "success")
+            return redirect(url_for("centre.sessions"), code=303)
+    elif form.is_submitted():
+        status = 422
     return render_template("auth/reset_password.html", form=form, user=current_user), status

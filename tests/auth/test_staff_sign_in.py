@@ -272,6 +272,36 @@ def test_reset_password_of_an_unknown_account_is_404(client, db):
     assert client.get("/admin/personnel/999999/mot-de-passe").status_code == 404
 
 
+def own_change(current: str = STAFF_PASSWORD) -> dict:
+    return {"current": current, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+
+
+def test_changing_ones_own_password_needs_the_current_one(client, db, app):
+    """A signed-in browser left open (or a stolen cookie) cannot take the account for good."""
+    user = make_staff()
+    db.session.commit()
+    sign_in_staff(client, user)
+    old_hash = user.password_hash
+
+    missing = client.post("/compte/mot-de-passe", data=own_change(current=""))
+    wrong = client.post("/compte/mot-de-passe", data=own_change(current="devine"))
+
+    assert missing.status_code == 422
+    assert "Saisissez votre mot de passe actuel." in page_text(missing)
+    assert wrong.status_code == 422
+    assert "Mot de passe actuel incorrect." in page_text(wrong)
+    db.session.refresh(user)
+    assert user.password_hash == old_hash
+    # A wrong current password counts against the account, like a failed sign-in.
+    limit = int(app.config["SIGN_IN_SLOWDOWN_AFTER"])
+    for _ in range(limit - 1):
+        client.post("/compte/mot-de-passe", data=own_change(current="devine"))
+    slowed = client.post("/compte/mot-de-passe", data=own_change())
+    assert slowed.status_code == 429 and "Trop de tentatives" in page_text(slowed)
+    db.session.refresh(user)
+    assert user.password_hash == old_hash
+
+
 def test_changing_ones_own_password_keeps_this_device_and_ends_the_others(client, db, app):
     user = make_staff()
     db.session.commit()
@@ -279,9 +309,7 @@ def test_changing_ones_own_password_keeps_this_device_and_ends_the_others(client
     other_device = fresh_client(app)
     sign_in_staff(other_device, user)
 
-    response = client.post(
-        "/compte/mot-de-passe", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
-    )
+    response = client.post("/compte/mot-de-passe", data=own_change())
 
     assert response.status_code == 303
     assert client.get("/centre/").status_code == 200
@@ -302,9 +330,7 @@ def test_after_changing_ones_password_the_request_still_knows_who_is_signed_in(c
         seen.append(user.email)
 
     with user_logged_in.connected_to(remember_who):
-        response = client.post(
-            "/compte/mot-de-passe", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
-        )
+        response = client.post("/compte/mot-de-passe", data=own_change())
 
     assert response.status_code == 303
     assert seen == [user.email]
