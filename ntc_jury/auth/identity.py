@@ -1,7 +1,9 @@
 """Flask-Login identities: "staff:<id>:<fingerprint>" or "juror:<id>:<fingerprint>".
 
-The fingerprint comes from the credential (password hash, access token hash), so changing a
-password or reissuing/revoking a juror's link ends every sign-in made with the old one.
+The fingerprint comes from the credential (password hash, access token hash) and the number
+of times the person signed out, so changing a password, reissuing/revoking a juror's link or
+signing out ends every sign-in made before (the session and remember cookies carry the old
+fingerprint: a copied cookie stops working too).
 """
 
 from __future__ import annotations
@@ -19,16 +21,29 @@ from ..extensions import db, login_manager
 from ..models import JuryMember, StaffUser, utcnow
 
 
-def fingerprint(secret: str | None) -> str:
-    return hashlib.sha256((secret or "").encode()).hexdigest()[:16]
+def fingerprint(secret: str | None, sign_outs: int | None = 0) -> str:
+    # Before any sign-out, the credential alone: sign-ins made before this counter existed
+    # stay valid.
+    text = secret or ""
+    if sign_outs:
+        text = f"{text}#{sign_outs}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def staff_fingerprint(user: StaffUser) -> str:
+    return fingerprint(user.password_hash, user.sign_out_count)
+
+
+def juror_fingerprint(member: JuryMember) -> str:
+    return fingerprint(member.access_token_sha256, member.sign_out_count)
 
 
 def staff_identity(user: StaffUser) -> str:
-    return f"staff:{user.id}:{fingerprint(user.password_hash)}"
+    return f"staff:{user.id}:{staff_fingerprint(user)}"
 
 
 def juror_identity(member: JuryMember) -> str:
-    return f"juror:{member.id}:{fingerprint(member.access_token_sha256)}"
+    return f"juror:{member.id}:{juror_fingerprint(member)}"
 
 
 def juror_access_window(member: JuryMember) -> tuple[dt.date, dt.date]:
@@ -78,10 +93,10 @@ def load_identity(identity: str):
         return None
     if kind == "staff":
         user = db.session.get(StaffUser, int(raw_id))
-        if user and user.active and fingerprint(user.password_hash) == fp:
+        if user and user.active and staff_fingerprint(user) == fp:
             return user
     elif kind == "juror":
         member = db.session.execute(_juror_statement(), {"id": int(raw_id)}).scalar_one_or_none()
-        if member and fingerprint(member.access_token_sha256) == fp and juror_access_open(member):
+        if member and juror_fingerprint(member) == fp and juror_access_open(member):
             return member
     return None

@@ -119,7 +119,9 @@ def sign_in_juror(*, member: JuryMember, pin: str, ip: str) -> JuryMember:
 
 
 def record_sign_out(*, person) -> None:
-    """Audit a sign-out (the view ends the Flask-Login session)."""
+    """Sign-outs end every sign-in made before (identity.py), then are audited; the view
+    ends this browser's Flask-Login session."""
+    person.sign_out_count = (person.sign_out_count or 0) + 1
     record_event(
         action="sign_out",
         actor=person,

@@ -23,6 +23,9 @@ class StaffUser(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = created_at_column()
+    # Counted up at each sign-out: part of the sign-in's fingerprint, so a copied cookie
+    # stops working once its owner signs out (auth/identity.py).
+    sign_out_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     kind = "staff"
 

@@ -86,6 +86,8 @@ class JuryMember(UserMixin, Base):
     pin_hash: Mapped[str | None] = mapped_column(String(255))
     access_issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     access_revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Counted up at each sign-out: a copied cookie stops working then (auth/identity.py).
+    sign_out_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     present: Mapped[bool] = mapped_column(Boolean, default=True)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -420,3 +420,30 @@ def test_the_window_follows_the_setting(app, client, db, exam, clock, monkeypatc
     clock.move(days=2)
 
     assert sign_in_juror(client, issued).status_code == 403
+
+
+def _copy_of_cookies(app, client):
+    """Another browser holding the same cookies (copied, or stolen)."""
+    thief = fresh_client(app)
+    for name in ("ntc_session", "ntc_remember"):
+        cookie = client.get_cookie(name)
+        if cookie is not None:
+            thief.set_cookie(name, cookie.value)
+    return thief
+
+
+def test_after_a_juror_signs_out_a_copy_of_their_cookies_is_signed_out_too(app, client, db, exam):
+    issued = issue_access(exam.jury_members[1])
+    db.session.commit()
+    sign_in_juror(client, issued)
+    thief = _copy_of_cookies(app, client)
+    assert thief.get("/jury/").status_code == 200
+    remembered_only = fresh_client(app)
+    remembered_only.set_cookie("ntc_remember", client.get_cookie("ntc_remember").value)
+
+    client.post("/deconnexion")
+
+    assert_signed_out(thief)
+    assert_signed_out(remembered_only)
+    # Their link and PIN still work: signing out is not a revocation.
+    assert sign_in_juror(fresh_client(app), issued).status_code == 302

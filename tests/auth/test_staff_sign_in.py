@@ -507,3 +507,17 @@ def test_cli_refuses_a_duplicate_email(runner, db):
     assert "Un compte existe déjà avec l'adresse deja@example.org." in result.output
     assert staff_count(db) == 1
     assert db.session.execute(select(StaffUser.role)).scalar_one() == StaffRole.STAFF
+
+
+def test_after_signing_out_a_copy_of_the_staff_cookie_is_signed_out_too(client, db, app):
+    user = make_staff()
+    db.session.commit()
+    sign_in_staff(client, user)
+    thief = fresh_client(app)
+    thief.set_cookie("ntc_session", client.get_cookie("ntc_session").value)
+    assert thief.get("/centre/").status_code == 200
+
+    client.post("/deconnexion")
+
+    assert_sent_to_sign_in(thief)
+    assert sign_in_staff(fresh_client(app), user).status_code == 302
