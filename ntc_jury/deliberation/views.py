@@ -145,6 +145,8 @@ def summary_sheet(candidate_id: int):
     """The candidate's fiche de synthèse: printable, readable offline once visited."""
     _revealed_or_403()
     board = queries.candidate_board(current_user, candidate_id)
+    if current_user.id in board.recused:
+        abort(403)  # a juror with a link to the candidate sees their decisions only
     return render_template(
         "deliberation/summary_sheet.html", board=board, session=current_user.session
     )

@@ -738,3 +738,58 @@ def test_a_juror_of_another_session_sees_nothing_of_this_one(app, ntc, opened, s
     ):
         assert outsider.get(url).status_code == 404, url
     assert candidate.last_name not in page_text(outsider.get("/jury/deliberation/synthese"))
+
+
+# ----------------------------------------------------------------------------- conflicts
+
+
+@pytest.fixture
+def chair_with_a_link(app, ntc, db) -> Jury:
+    """Three jurors; the chair declared a link with the candidate, the other two scored."""
+    jury = make_jury(ntc, format_code="CCP1", jurors=3, candidates=1)
+    candidate = jury.candidates[0]
+    with acting(app):
+        jury.declare_conflict(jury.chair, candidate)
+        jury.score(candidate, jurors=[j for j in jury.jurors if not j.is_chair])
+        jury.open()
+    return jury
+
+
+def test_a_recused_chair_sees_the_decisions_and_a_juror_records_them(chair_with_a_link, sign_in):
+    jury = chair_with_a_link
+    candidate = jury.candidates[0]
+    substitute = next(j for j in jury.jurors if not j.is_chair)
+    chair = sign_in(jury.chair)
+
+    chair_page = page(chair, board_url(candidate))
+    assert "vous ne prenez pas part à sa délibération" in chair_page.by_id("board-recused").text()
+    assert chair_page.select("form", cls="decision-form") == []
+    assert chair_page.select("table", cls="matrix") == []  # nor the jury's evidence
+    assert chair.get(f"{board_url(candidate)}/synthese").status_code == 403
+    refused = post_decision(
+        chair,
+        candidate,
+        htmx=False,
+        level="competency",
+        subject_id=jury.competency("CP1").id,
+        outcome="mastered",
+        reason="",
+    )
+    assert refused.status_code == 403
+    assert count(CompetencyDecision) == 0
+
+    juror = sign_in(substitute)
+    juror_page = page(juror, board_url(candidate))
+    assert "un juré sans lien consigne ses décisions" in juror_page.by_id("board-recused").text()
+    assert len(juror_page.select("form", cls="decision-form")) == 4 + 1 + 1 + 1
+    recorded = post_decision(
+        juror,
+        candidate,
+        htmx=False,
+        level="competency",
+        subject_id=jury.competency("CP1").id,
+        outcome="mastered",
+        reason="",
+    )
+    assert recorded.status_code == 303
+    assert count(CompetencyDecision) == 1
