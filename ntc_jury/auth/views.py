@@ -127,6 +127,9 @@ def create_staff_account():
 def reset_password(user_id: int):
     """Admin: set a new password for a staff account."""
     user = db.session.get(StaffUser, user_id) or abort(404)
+    if user.id == current_user.id:
+        # One's own password is changed knowing the current one, admins included.
+        return redirect(url_for("auth.change_own_password"), code=303)
     form = PasswordResetForm()
     if form.validate_on_submit():
         operations.reset_staff_password(user=user, password=form.password.data, actor=current_user)

@@ -271,17 +271,22 @@ def record_ccp_decision(
 
 
 def _stale(result, decision) -> bool:
-    """A recorded CCP or title decision the rules would now refuse: its suggestion moved
-    (the jury decided a competency or a CCP since) and it departs without a reason, or a
-    title "obtenu" whose CCPs are no longer all acquired."""
+    """A recorded CCP or title decision the rules would now refuse, once the jury decided a
+    competency or a CCP since: a title "obtenu" whose CCPs are no longer all acquired, or a
+    decision that now departs from its suggestion when it did not depart from the one it was
+    taken against (its reason, if any, was not written against this suggestion), or that
+    departs without a reason."""
     if (
         isinstance(decision, TitleDecision)
         and decision.outcome == TitleOutcome.OBTAINED
         and result.suggestion != TitleSuggestion.OBTAINED
     ):
         return True
-    departs = departs_from_suggestion(result.suggestion, decision.outcome)
-    return reason_required(decision.outcome.value, departs) and not (decision.reason or "").strip()
+    if not departs_from_suggestion(result.suggestion, decision.outcome):
+        return False
+    seen = type(result.suggestion)(decision.suggestion) if decision.suggestion else None
+    departed_then = seen is not None and departs_from_suggestion(seen, decision.outcome)
+    return not departed_then or not (decision.reason or "").strip()
 
 
 def _clear_stale(chair, deliberation, candidate_id: int, cause: dict) -> list[str]:
@@ -294,8 +299,9 @@ def _clear_stale(chair, deliberation, candidate_id: int, cause: dict) -> list[st
             _erase(chair, deliberation, "ccp", candidate_id, ccp.id, decision, cause)
             notices.append(
                 _(
-                    "%(code)s : la décision « %(outcome)s » s'écarte désormais de la suggestion "
-                    "sans motif ; elle est effacée, décidez à nouveau ce CCP.",
+                    "%(code)s : la décision « %(outcome)s » s'écarte désormais de la suggestion ; "
+                    "elle est effacée, décidez à nouveau ce CCP (avec son motif si vous la "
+                    "maintenez).",
                     code=ccp.code,
                     outcome=OUTCOME_LABELS[decision.outcome.value],
                 )

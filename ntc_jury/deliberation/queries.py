@@ -182,7 +182,9 @@ def candidate_board(member: JuryMember, candidate_id: int) -> CandidateBoard:
     ref = referential(session.certification_id)
     candidate = jury_queries.candidate_or_404(member, candidate_id)
     plan = jury_queries.candidate_plan(ref, member, candidate)
-    members = jurors(session)
+    # An absent juror is not part of the jury: whatever their phone sent is kept, not shown
+    # nor counted.
+    members = [m for m in jurors(session) if m.present]
     recused = _conflicts(session).get(candidate.id, set())
     code = {m.id: m.code for m in ref.modalities}
     completed = {
@@ -295,6 +297,8 @@ def _attach_notes(board: CandidateBoard, candidate: Candidate, members) -> None:
         .order_by(Observation.jury_member_id, Observation.id)
     ).scalars():
         juror = by_id.get(note.jury_member_id)
+        if juror is None:  # an absent juror's notes are not the jury's
+            continue
         if note.phase_id is not None:
             board.phase_notes.append((juror, note.phase_id, note.text))
         else:

@@ -146,7 +146,12 @@ def summary_sheet(candidate_id: int):
     _revealed_or_403()
     board = queries.candidate_board(current_user, candidate_id)
     if current_user.id in board.recused:
-        abort(403)  # a juror with a link to the candidate sees their decisions only
+        # A juror with a link to the candidate sees their decisions only (on the board).
+        message = _(
+            "Vous avez déclaré un lien avec ce candidat : sa fiche de synthèse ne vous est pas "
+            "ouverte. Ses décisions restent visibles sur sa page de délibération."
+        )
+        return render_template("errors/error.html", code=403, message=message), 403
     return render_template(
         "deliberation/summary_sheet.html", board=board, session=current_user.session
     )

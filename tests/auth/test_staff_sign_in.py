@@ -521,3 +521,20 @@ def test_after_signing_out_a_copy_of_the_staff_cookie_is_signed_out_too(client, 
 
     assert_sent_to_sign_in(thief)
     assert sign_in_staff(fresh_client(app), user).status_code == 302
+
+
+def test_an_admin_changes_their_own_password_on_the_page_that_asks_for_the_current_one(client, db):
+    admin = make_staff(admin=True)
+    db.session.commit()
+    sign_in_staff(client, admin)
+
+    for method in ("get", "post"):
+        response = getattr(client, method)(
+            f"/admin/personnel/{admin.id}/mot-de-passe",
+            data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        )
+        assert response.status_code == 303
+        assert response.headers["Location"] == "/compte/mot-de-passe"
+    db.session.refresh(admin)
+    assert credentials.password_matches(admin.password_hash, STAFF_PASSWORD)
+    assert "/compte/mot-de-passe" in page_text(client.get("/centre/"))

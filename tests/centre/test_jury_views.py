@@ -154,6 +154,9 @@ def test_a_juror_is_recorded_absent_on_exam_day_but_never_the_chair(staff_client
     db.session.expire_all()
     assert db.session.get(JuryMember, member.id).present is False
     assert audit_actions(db, exam.id)[-1] == "jury_member_updated"
+    detail = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    assert f'id="member-absent-{member.id}">Absent</strong>' in detail
+    assert f'id="make-chair-{member.id}"' not in detail
 
     refused = staff_client.post(
         f"/centre/sessions/{exam.id}/jury/{chair.id}/modifier",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ntc_jury.core.vocabulary import Presence, Route
 from ntc_jury.deliberation import operations as delib_ops
 from ntc_jury.extensions import db
-from ntc_jury.models import CcpDecision, CompetencyDecision, TitleDecision
+from ntc_jury.models import CcpDecision, CompetencyDecision, GridCompletion, TitleDecision
 from tests.factories import add_candidate
 
 from .conftest import REASON, count, events, make_jury
@@ -118,14 +118,16 @@ def test_mastered_without_any_completed_grid_needs_a_reason(ccp1_jury):
     assert count(CompetencyDecision) == 1
 
 
-def test_a_ccp_decision_left_against_its_new_suggestion_without_reason_is_erased(scored):
+@pytest.mark.parametrize("reason", ["", "Dossier solide."])
+def test_a_ccp_decision_the_suggestion_turned_against_is_erased(scored, reason):
+    """Recorded while CCP1 was still pending, its reason (if any) was written against no
+    suggestion: once a competency makes it depart, the jury decides it again."""
     jury = scored
     candidate = jury.candidates[0]
     jury.open()
     ccp1 = jury.ccp_id("CCP1")
-    # "Acquis" while the competencies are still undecided: no suggestion to depart from.
     delib_ops.record_ccp_decision(
-        chair=jury.chair, candidate_id=candidate.id, ccp_id=ccp1, outcome="acquired", reason=""
+        chair=jury.chair, candidate_id=candidate.id, ccp_id=ccp1, outcome="acquired", reason=reason
     )
     assert count(CcpDecision) == 1
 
@@ -137,22 +139,30 @@ def test_a_ccp_decision_left_against_its_new_suggestion_without_reason_is_erased
         reason=REASON,
     )
 
-    # CCP1 is now suggested "non acquis": an unreasoned "acquis" must not reach the minutes.
+    # CCP1 is now suggested "non acquis": "acquis" must be decided again, knowing it.
     assert count(CcpDecision) == 0
     assert notice == (
-        "CCP1 : la décision « Acquis » s'écarte désormais de la suggestion sans motif ; elle "
-        "est effacée, décidez à nouveau ce CCP."
+        "CCP1 : la décision « Acquis » s'écarte désormais de la suggestion ; elle est effacée, "
+        "décidez à nouveau ce CCP (avec son motif si vous la maintenez)."
     )
     [erased] = [e for e in events("ccp_decided") if e.after["outcome"] is None]
-    assert erased.before == {"outcome": "acquired", "reason": ""}
+    assert erased.before == {"outcome": "acquired", "reason": reason}
     assert erased.after["cleared_by_competency"] == "CP1"
 
 
-def test_a_reasoned_ccp_decision_stays_when_its_suggestion_moves(scored):
+def test_a_departure_decided_with_its_reason_stays_when_more_is_decided(scored):
     jury = scored
     candidate = jury.candidates[0]
     jury.open()
     ccp1 = jury.ccp_id("CCP1")
+    delib_ops.record_competency_decision(
+        chair=jury.chair,
+        candidate_id=candidate.id,
+        competency_id=jury.competency("CP1").id,
+        outcome="not_mastered",
+        reason=REASON,
+    )
+    # Against "non acquis", knowingly, with the jury's reason.
     delib_ops.record_ccp_decision(
         chair=jury.chair, candidate_id=candidate.id, ccp_id=ccp1, outcome="acquired", reason=REASON
     )
@@ -160,9 +170,9 @@ def test_a_reasoned_ccp_decision_stays_when_its_suggestion_moves(scored):
     notice = delib_ops.record_competency_decision(
         chair=jury.chair,
         candidate_id=candidate.id,
-        competency_id=jury.competency("CP1").id,
-        outcome="not_mastered",
-        reason=REASON,
+        competency_id=jury.competency("CP2").id,
+        outcome="mastered",
+        reason="",
     )
 
     assert notice == ""
@@ -286,3 +296,21 @@ def test_recording_a_candidate_absent_erases_their_decisions(scored):
     ]
     assert len(erased) == 5
     assert delib_ops.missing_decisions(jury.chair) == 0
+
+
+def test_an_absent_jurors_ticks_are_kept_but_not_the_jurys(ntc, db):
+    jury = make_jury(ntc, format_code="CCP1", jurors=3, candidates=1)
+    candidate = jury.candidates[0]
+    chair, present, absent = jury.jurors
+    jury.score(candidate, jurors=[chair, present])
+    jury.score(candidate, jurors=[absent], observed=lambda *_: False)
+    absent.present = False  # recorded by the centre (tests/centre/test_jury_views.py)
+    db.session.flush()
+    jury.open()
+
+    board = jury.board(candidate)
+
+    assert absent not in board.jurors
+    assert all(not item.result.trace.disagreements() for item in board.competencies)
+    assert {item.result.suggestion.value for item in board.competencies} == {"evident_mastered"}
+    assert count(GridCompletion, jury_member_id=absent.id) > 0  # nothing deleted

@@ -765,7 +765,9 @@ def test_a_recused_chair_sees_the_decisions_and_a_juror_records_them(chair_with_
     assert "vous ne prenez pas part à sa délibération" in chair_page.by_id("board-recused").text()
     assert chair_page.select("form", cls="decision-form") == []
     assert chair_page.select("table", cls="matrix") == []  # nor the jury's evidence
-    assert chair.get(f"{board_url(candidate)}/synthese").status_code == 403
+    sheet = chair.get(f"{board_url(candidate)}/synthese")
+    assert sheet.status_code == 403
+    assert "sa fiche de synthèse ne vous est pas ouverte" in text_of(sheet)
     refused = post_decision(
         chair,
         candidate,
@@ -793,3 +795,14 @@ def test_a_recused_chair_sees_the_decisions_and_a_juror_records_them(chair_with_
     )
     assert recorded.status_code == 303
     assert count(CompetencyDecision) == 1
+
+
+def test_a_juror_the_centre_marked_absent_is_told_on_their_phone(jury, sign_in):
+    member = sign_in(jury.member)
+    assert page(member, "/jury/").by_id("juror-absent") is None
+
+    jury.member.present = False
+    db.session.commit()
+
+    notice = page(member, "/jury/").by_id("juror-absent")
+    assert "vos saisies sont gardées mais ne comptent pas dans la délibération" in notice.text()
