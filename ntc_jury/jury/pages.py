@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import abort
 
 from ..core.referential import CandidatePlan, CompetencyDef, PhaseDef, ReferentialDef
+from ..core.vocabulary import Presence
 from ..models import Candidate, JuryMember
 from . import queries
 
@@ -25,9 +26,15 @@ class CandidatePage:
         return self.member.session.locked_at is not None
 
     @property
+    def absent(self) -> bool:
+        """Recorded absent: nothing to evaluate (the operations refuse it too)."""
+        return self.candidate.presence == Presence.ABSENT
+
+    @property
     def _session_scoring(self) -> bool:
-        """The session takes ticks (before the deliberation, not locked)."""
-        return not self.locked and self.member.session.state.value in ("planned", "in_progress")
+        """The session takes ticks (before the deliberation, not locked) for this candidate."""
+        session_open = self.member.session.state.value in ("planned", "in_progress")
+        return not self.locked and session_open and not self.absent
 
     @property
     def scoring_open(self) -> bool:

@@ -252,6 +252,22 @@ def test_a_recused_juror_sees_the_phases_but_no_grid(db, scene, juror):
     assert phase.select("li", cls="criterion") == [] and phase.select("textarea") == []
 
 
+def test_an_absent_candidate_is_shown_with_nothing_to_evaluate(db, scene, juror):
+    candidate = scene.candidate
+    clear(juror, candidate.id)
+    candidate.presence = Presence.ABSENT
+    candidate.presence_note = "Prévenu par téléphone."
+    db.session.commit()
+
+    html = page(juror, f"/jury/candidats/{candidate.id}")
+    assert "Candidat absent : rien n'est à évaluer." in html.by_id("candidate-absent").text()
+    assert html.by_id("conflict") is None
+
+    phase = page(juror, phase_url(candidate, scene.phase("MSP-PROSPECTION")))
+    assert phase.by_id("candidate-absent") is not None
+    assert phase.select("li", cls="criterion") == [] and phase.select("button", cls="tick") == []
+
+
 # ----------------------------------------------------------------------------- phase page
 
 
