@@ -768,32 +768,26 @@ def test_a_recused_chair_sees_the_decisions_and_a_juror_records_them(chair_with_
     sheet = chair.get(f"{board_url(candidate)}/synthese")
     assert sheet.status_code == 403
     assert "sa fiche de synthèse ne vous est pas ouverte" in text_of(sheet)
-    refused = post_decision(
-        chair,
-        candidate,
-        htmx=False,
-        level="competency",
-        subject_id=jury.competency("CP1").id,
-        outcome="mastered",
-        reason="",
-    )
-    assert refused.status_code == 403
+
+    def cp1_mastered(client):
+        return post_decision(
+            client,
+            candidate,
+            htmx=False,
+            level="competency",
+            subject_id=jury.competency("CP1").id,
+            outcome="mastered",
+            reason="",
+        )
+
+    assert cp1_mastered(chair).status_code == 403
     assert count(CompetencyDecision) == 0
 
     juror = sign_in(substitute)
     juror_page = page(juror, board_url(candidate))
     assert "un juré sans lien consigne ses décisions" in juror_page.by_id("board-recused").text()
     assert len(juror_page.select("form", cls="decision-form")) == 4 + 1 + 1 + 1
-    recorded = post_decision(
-        juror,
-        candidate,
-        htmx=False,
-        level="competency",
-        subject_id=jury.competency("CP1").id,
-        outcome="mastered",
-        reason="",
-    )
-    assert recorded.status_code == 303
+    assert cp1_mastered(juror).status_code == 303
     assert count(CompetencyDecision) == 1
 
 
