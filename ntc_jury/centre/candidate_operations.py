@@ -108,7 +108,7 @@ def update_candidate(
     }
     if presence is not None:
         note = (presence_note or "").strip()
-        if presence in (Presence.ABSENT, Presence.WITHDRAWN) and not note:
+        if presence.needs_circumstances and not note:
             raise CentreError(_("Précisez les circonstances de l'absence ou de l'abandon."))
         values["presence"] = presence
         values["presence_note"] = note if presence != Presence.EXPECTED else ""

@@ -35,8 +35,10 @@ from wtforms.validators import (
 )
 
 from ..core.vocabulary import Presence, Route, SessionState
+from ..labels import PRESENCE_LABELS
 
 NO_MANAGER = 0
+_NEEDS_CIRCUMSTANCES = frozenset(p.value for p in Presence if p.needs_circumstances)
 # A date input sends ISO dates; someone typing by hand writes them the French way.
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
@@ -188,12 +190,7 @@ class CandidateForm(FlaskForm):
     # during the deliberation). Only on the correction page: a new candidate is expected.
     presence = SelectField(
         _l("Présence le jour de l'examen"),
-        choices=[
-            SelectChoice(Presence.EXPECTED.value, _l("Attendu")),
-            SelectChoice(Presence.PRESENT.value, _l("Présent")),
-            SelectChoice(Presence.ABSENT.value, _l("Absent")),
-            SelectChoice(Presence.WITHDRAWN.value, _l("Abandon")),
-        ],
+        choices=[SelectChoice(p.value, PRESENCE_LABELS[p]) for p in Presence],
         default=Presence.EXPECTED.value,
         invalid_choice_message=_l("Choisissez une réponse de la liste."),
     )
@@ -206,8 +203,7 @@ class CandidateForm(FlaskForm):
             raise ValidationError(_l("Date de naissance improbable."))
 
     def validate_presence_note(self, field):
-        absent = self.presence.data in (Presence.ABSENT.value, Presence.WITHDRAWN.value)
-        if absent and not (field.data or "").strip():
+        if self.presence.data in _NEEDS_CIRCUMSTANCES and not (field.data or "").strip():
             raise ValidationError(_l("Précisez les circonstances de l'absence ou de l'abandon."))
 
     @property

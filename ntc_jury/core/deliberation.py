@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .suggestion import TitleOutcome, TitleSuggestion, departs_from_suggestion
+
 MIN_JURORS = 2
 
 
@@ -66,6 +68,21 @@ NEGATIVE_OUTCOMES = frozenset({"not_mastered", "not_acquired", "not_obtained"})
 def reason_required(outcome: str, departs: bool) -> bool:
     """Every negative decision and every decision departing from the suggestion is justified."""
     return outcome in NEGATIVE_OUTCOMES or departs
+
+
+def decision_is_stale(current, recorded: str | None, outcome, reason: str) -> bool:
+    """A recorded CCP or title decision the rules would now refuse, once the jury decided a
+    competency or a CCP since (`current`: its suggestion now; `recorded`: the one it was
+    taken against): a title "obtenu" whose CCPs are no longer all acquired, or a decision
+    that now departs from its suggestion when it did not depart from the recorded one (its
+    reason, if any, was not written against this suggestion), or that departs without one."""
+    if outcome == TitleOutcome.OBTAINED and current != TitleSuggestion.OBTAINED:
+        return True
+    if not departs_from_suggestion(current, outcome):
+        return False
+    seen = type(current)(recorded) if recorded else None
+    departed_then = seen is not None and departs_from_suggestion(seen, outcome)
+    return not departed_then or not (reason or "").strip()
 
 
 def decisions_digest(decisions: list[tuple]) -> str:

@@ -17,6 +17,11 @@ class Presence(StrEnum):
     ABSENT = "absent"
     WITHDRAWN = "withdrawn"
 
+    @property
+    def needs_circumstances(self) -> bool:
+        """Absent or withdrawn is recorded with its circumstances, never bare."""
+        return self in (Presence.ABSENT, Presence.WITHDRAWN)
+
 
 class JuryRole(StrEnum):
     MEMBER = "member"

@@ -6,7 +6,12 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ..audit.operations import record_event
-from ..core.deliberation import all_signed, decisions_digest, reason_required
+from ..core.deliberation import (
+    all_signed,
+    decision_is_stale,
+    decisions_digest,
+    reason_required,
+)
 from ..core.suggestion import (
     CcpOutcome,
     CompetencyOutcome,
@@ -47,6 +52,17 @@ class DeliberationRefused(Exception):
 def _require_chair(member: JuryMember) -> None:
     if not member.is_chair:
         raise DeliberationRefused(_("Seul le président du jury peut faire cela."))
+
+
+def _board_to_decide(member: JuryMember, candidate_id: int, *, decisions: bool = True):
+    """The open round and the candidate's board, once `member` may record for them (and,
+    for decisions rather than presence or incidents, the candidate is not absent)."""
+    deliberation = _require_open(member)
+    board = queries.candidate_board(member, candidate_id)
+    _require_decider(member, board)
+    if decisions:
+        _require_not_absent(board)
+    return deliberation, board
 
 
 def _require_decider(member: JuryMember, board) -> None:
@@ -212,10 +228,7 @@ def record_competency_decision(
 ) -> str:
     """Maîtrisée / non maîtrisée for one competency, with its reason where required; returns
     what else it changed, to tell the chair ("" when nothing)."""
-    deliberation = _require_open(chair)
-    board = queries.candidate_board(chair, candidate_id)
-    _require_decider(chair, board)
-    _require_not_absent(board)
+    deliberation, board = _board_to_decide(chair, candidate_id)
     item = next((b for b in board.competencies if b.competency.id == competency_id), None)
     if item is None:
         raise DeliberationRefused(_("Compétence inconnue pour ce candidat."))
@@ -241,10 +254,7 @@ def record_ccp_decision(
 ) -> str:
     """Acquis / non acquis / déjà acquis for one CCP; returns what else it changed, to tell
     the chair ("" when nothing)."""
-    deliberation = _require_open(chair)
-    board = queries.candidate_board(chair, candidate_id)
-    _require_decider(chair, board)
-    _require_not_absent(board)
+    deliberation, board = _board_to_decide(chair, candidate_id)
     found = next(((c, r, d) for c, r, d in board.ccps if c.id == ccp_id), None)
     if found is None:
         raise DeliberationRefused(_("CCP inconnu pour ce candidat."))
@@ -271,22 +281,9 @@ def record_ccp_decision(
 
 
 def _stale(result, decision) -> bool:
-    """A recorded CCP or title decision the rules would now refuse, once the jury decided a
-    competency or a CCP since: a title "obtenu" whose CCPs are no longer all acquired, or a
-    decision that now departs from its suggestion when it did not depart from the one it was
-    taken against (its reason, if any, was not written against this suggestion), or that
-    departs without a reason."""
-    if (
-        isinstance(decision, TitleDecision)
-        and decision.outcome == TitleOutcome.OBTAINED
-        and result.suggestion != TitleSuggestion.OBTAINED
-    ):
-        return True
-    if not departs_from_suggestion(result.suggestion, decision.outcome):
-        return False
-    seen = type(result.suggestion)(decision.suggestion) if decision.suggestion else None
-    departed_then = seen is not None and departs_from_suggestion(seen, decision.outcome)
-    return not departed_then or not (decision.reason or "").strip()
+    return decision_is_stale(
+        result.suggestion, decision.suggestion, decision.outcome, decision.reason
+    )
 
 
 def _clear_stale(chair, deliberation, candidate_id: int, cause: dict) -> list[str]:
@@ -349,10 +346,7 @@ def record_title_decision(
     *, chair: JuryMember, candidate_id: int, outcome: str, reason: str
 ) -> TitleDecision:
     """Obtenu / non obtenu for the title (titre complet sessions and capitalisation)."""
-    deliberation = _require_open(chair)
-    board = queries.candidate_board(chair, candidate_id)
-    _require_decider(chair, board)
-    _require_not_absent(board)
+    deliberation, board = _board_to_decide(chair, candidate_id)
     if board.title is None:
         raise DeliberationRefused(_("Ce candidat ne se présente pas au titre dans cette session."))
     result, existing = board.title
@@ -386,12 +380,10 @@ def record_title_decision(
 def record_presence(*, chair: JuryMember, candidate_id: int, presence: str, note: str) -> str:
     """Absent or abandon is recorded by the jury, never guessed. An absent candidate has no
     decision: those already recorded are erased (audited); returns that notice, or ""."""
-    deliberation = _require_open(chair)
-    board = queries.candidate_board(chair, candidate_id)
-    _require_decider(chair, board)
+    deliberation, board = _board_to_decide(chair, candidate_id, decisions=False)
     value = _outcome(Presence, presence)
     note = (note or "").strip()[:REASON_MAX]
-    if value in (Presence.ABSENT, Presence.WITHDRAWN) and not note:
+    if value.needs_circumstances and not note:
         raise DeliberationRefused(_("Précisez les circonstances de l'absence ou de l'abandon."))
     before = {"presence": board.candidate.presence.value, "note": board.candidate.presence_note}
     board.candidate.presence, board.candidate.presence_note = value, note
@@ -426,9 +418,7 @@ def record_presence(*, chair: JuryMember, candidate_id: int, presence: str, note
 
 def record_incident(*, chair: JuryMember, candidate_id: int, kind: str, text: str) -> None:
     """An incident or a fraud report about a candidate, kept in the minutes."""
-    deliberation = _require_open(chair)
-    board = queries.candidate_board(chair, candidate_id)
-    _require_decider(chair, board)
+    deliberation, board = _board_to_decide(chair, candidate_id, decisions=False)
     value = _outcome(IncidentKind, kind)
     text = (text or "").strip()[:REASON_MAX]
     if not text:
