@@ -65,7 +65,7 @@ def sign_in_staff(*, email: str, password: str, ip: str) -> StaffUser:
         select(StaffUser).where(StaffUser.email == email)
     ).scalar_one_or_none()
     stored = user.password_hash if user else credentials.DUMMY_HASH
-    if not credentials.password_matches(stored, password) or user is None or not user.active:
+    if not credentials.password_matches(stored, password) or user is None:
         throttle.record_failure(keys)
         record_event(
             action="sign_in_failed",
@@ -74,6 +74,17 @@ def sign_in_staff(*, email: str, password: str, ip: str) -> StaffUser:
             target_id=email,
         )
         raise SignInRefused(_("Adresse e-mail ou mot de passe incorrect."))
+    if not user.active:
+        # Said only to whoever knows the password: a guesser learns nothing from it.
+        record_event(
+            action="sign_in_refused_inactive",
+            actor=user,
+            target_type="staff_user",
+            target_id=user.id,
+        )
+        raise SignInRefused(
+            _("Ce compte est désactivé : adressez-vous à un administrateur du centre.")
+        )
     throttle.forget(keys[:1])
     user.last_login_at = utcnow()
     record_event(action="sign_in", actor=user, target_type="staff_user", target_id=user.id)
@@ -218,9 +229,12 @@ def reset_staff_password(*, user: StaffUser, password: str, actor) -> None:
 
 
 def set_staff_active(*, user: StaffUser, active: bool, actor) -> None:
-    """Deactivate or reactivate an account."""
+    """Deactivate or reactivate an account; deactivating ends every sign-in made before, so
+    reactivating it later does not bring an old cookie (a shared office PC's) back to life."""
     before = user.active
     user.active = active
+    if before and not active:
+        user.sign_out_count = (user.sign_out_count or 0) + 1
     record_event(
         action="staff_activation_changed",
         actor=actor,

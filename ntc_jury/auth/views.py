@@ -150,6 +150,16 @@ def toggle_staff_active(user_id: int):
     else:
         operations.set_staff_active(user=user, active=not user.active, actor=current_user)
         db.session.commit()
+        if user.active:
+            flash(_("Compte de %(email)s réactivé.", email=user.email), "success")
+        else:
+            flash(
+                _(
+                    "Compte de %(email)s désactivé : ses connexions en cours sont terminées.",
+                    email=user.email,
+                ),
+                "success",
+            )
     return redirect(url_for("auth.staff_accounts"), code=303)
 
 

@@ -134,17 +134,22 @@ def test_empty_form_is_a_french_validation_error(client, db):
     assert audit_actions(db) == []
 
 
-def test_deactivated_account_cannot_sign_in(client, db):
+def test_deactivated_account_cannot_sign_in_and_is_told_so_only_with_the_right_password(client, db):
     user = make_staff()
     user.active = False
     db.session.commit()
 
+    guessed = client.post("/connexion", data={"email": user.email, "password": "pas le bon"})
     response = sign_in_staff(client, user)
 
+    assert guessed.status_code == 401
+    assert WRONG_CREDENTIALS in page_text(guessed)
     assert response.status_code == 401
-    assert WRONG_CREDENTIALS in page_text(response)
+    assert "Ce compte est désactivé : adressez-vous à un administrateur du centre." in page_text(
+        response
+    )
     assert signed_in_identity(client) is None
-    assert audit_actions(db)[-1] == "sign_in_failed"
+    assert audit_actions(db)[-2:] == ["sign_in_failed", "sign_in_refused_inactive"]
 
 
 def test_deactivating_an_account_ends_its_open_sign_in(client, db, app):
@@ -154,13 +159,30 @@ def test_deactivating_an_account_ends_its_open_sign_in(client, db, app):
     admin_client = fresh_client(app)
     sign_in_staff(admin_client, admin)
 
-    response = admin_client.post(f"/admin/personnel/{user.id}/statut")
+    response = admin_client.post(f"/admin/personnel/{user.id}/statut", follow_redirects=True)
 
-    assert response.status_code == 303
+    assert "désactivé : ses connexions en cours sont terminées." in page_text(response)
     db.session.refresh(user)
     assert user.active is False
     assert_sent_to_sign_in(client)
     assert audit_actions(db, action="staff_activation_changed") == ["staff_activation_changed"]
+
+
+def test_reactivating_an_account_does_not_bring_its_old_sign_in_back(client, db, app):
+    user, admin = make_staff(), make_staff(admin=True)
+    db.session.commit()
+    sign_in_staff(client, user)
+    admin_client = fresh_client(app)
+    sign_in_staff(admin_client, admin)
+
+    admin_client.post(f"/admin/personnel/{user.id}/statut")
+    response = admin_client.post(f"/admin/personnel/{user.id}/statut", follow_redirects=True)
+
+    assert "réactivé" in page_text(response)
+    db.session.refresh(user)
+    assert user.active is True
+    assert_sent_to_sign_in(client)
+    assert sign_in_staff(client, user).status_code == 302
 
 
 def test_admin_cannot_deactivate_their_own_account(client, db):
