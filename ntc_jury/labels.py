@@ -22,7 +22,7 @@ SESSION_STATE_LABELS = {
     SessionState.CLOSED: _l("Close"),
     SessionState.ARCHIVED: _l("Archivée"),
 }
-JURY_ROLE_LABELS = {JuryRole.MEMBER: _l("Membre"), JuryRole.CHAIR: _l("Président")}
+JURY_ROLE_LABELS = {JuryRole.MEMBER: _l("Membre"), JuryRole.CHAIR: _l("Président(e)")}
 
 
 def template_helpers() -> dict:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 
 from ..audit.operations import record_event
 from ..core.deliberation import (
     all_signed,
     decision_is_stale,
-    decisions_digest,
     reason_required,
 )
 from ..core.suggestion import (
@@ -36,6 +36,10 @@ from ..models import (
 from . import queries
 
 REASON_MAX = 4000
+
+
+class DecisionUnchanged(Exception):
+    """The posted decision is the one already recorded: nothing is written."""
 
 
 class DeliberationRefused(Exception):
@@ -205,6 +209,9 @@ def _store_decision(
     """Check the reason rule, record the decision with its suggestion, audit, void signatures."""
     departs = departs_from_suggestion(result.suggestion, value)
     reason = _validated_reason(value.value, departs, reason)
+    if existing is not None and existing.outcome == value and (existing.reason or "") == reason:
+        # The prefilled form saved again: nothing to record, and the signatures stand.
+        raise DecisionUnchanged()
     before = _snapshot(existing)
     decision.outcome, decision.reason, decision.decided_by_id = value, reason, chair.id
     decision.suggestion = result.suggestion.value
@@ -385,6 +392,8 @@ def record_presence(*, chair: JuryMember, candidate_id: int, presence: str, note
     note = (note or "").strip()[:REASON_MAX]
     if value.needs_circumstances and not note:
         raise DeliberationRefused(_("Précisez les circonstances de l'absence ou de l'abandon."))
+    if value == board.candidate.presence and note == (board.candidate.presence_note or ""):
+        raise DecisionUnchanged()
     before = {"presence": board.candidate.presence.value, "note": board.candidate.presence_note}
     board.candidate.presence, board.candidate.presence_note = value, note
     _decided(
@@ -439,25 +448,44 @@ def record_incident(*, chair: JuryMember, candidate_id: int, kind: str, text: st
     )
 
 
-def sign(*, member: JuryMember, user_agent: str = "") -> Signature:
-    """A present juror confirms the decisions on their own device; the last one locks."""
+def sign(*, member: JuryMember, user_agent: str = "", seen_digest: str | None = None) -> Signature:
+    """A present juror confirms the decisions on their own device; the last one locks.
+
+    `seen_digest` is the digest of the decisions the juror's page showed (the sign form
+    carries it): a signature never confirms decisions changed since the juror looked."""
     deliberation = _require_open(member)
     session = member.session
     if not member.present:
         raise DeliberationRefused(_("Seuls les jurés présents signent le procès-verbal."))
-    missing = missing_decisions(member)
+    rows = queries.overview(member)
+    missing = missing_decisions(member, rows=rows)
     if missing:
         raise DeliberationRefused(
             _(
-                "Des décisions manquent encore (%(n)s) : le président doit les saisir avant "
-                "les signatures.",
+                "Des décisions manquent encore (%(n)s) : elles sont à saisir avant les signatures.",
                 n=missing,
+            )
+        )
+    unrecorded = presence_to_record(rows)
+    if unrecorded:
+        raise DeliberationRefused(
+            _(
+                "La présence de %(names)s est à indiquer avant les signatures : elle figure "
+                "au procès-verbal.",
+                names=", ".join(c.full_name for c in unrecorded),
             )
         )
     signed = queries.signatures(deliberation)
     if member.id in signed:
         return signed[member.id]
-    digest = decisions_digest(queries.session_decision_rows(session))
+    digest = queries.decisions_digest_of(session)
+    if seen_digest is not None and seen_digest != digest:
+        raise DeliberationRefused(
+            _(
+                "Des décisions ont changé depuis l'affichage de votre page : relisez-les, "
+                "puis signez."
+            )
+        )
     signature = Signature(
         deliberation_id=deliberation.id,
         jury_member_id=member.id,
@@ -534,7 +562,25 @@ def reopen(*, chair: JuryMember, reason: str) -> Deliberation:
 
 
 def record_decision(*, chair: JuryMember, candidate_id: int, form) -> str:
-    """Dispatch one posted decision to the right level; returns a warning to show, or ""."""
+    """Dispatch one posted decision to the right level; returns a warning to show, or "".
+
+    Raises DecisionUnchanged when the decision is the one already recorded (nothing written,
+    the signatures stand). When a change voids signatures already given, the chair is told."""
+    signed_before = len(queries.signatures(queries.current_round(chair.session)))
+    notice = _dispatch_decision(chair, candidate_id, form)
+    if signed_before and not queries.signatures(queries.current_round(chair.session)):
+        voided = ngettext(
+            "La signature déjà recueillie est annulée : elle portait sur d'autres décisions, "
+            "elle est à refaire.",
+            "Les %(num)s signatures déjà recueillies sont annulées : elles portaient sur "
+            "d'autres décisions, elles sont à refaire.",
+            signed_before,
+        )
+        notice = f"{notice} {voided}".strip()
+    return notice
+
+
+def _dispatch_decision(chair: JuryMember, candidate_id: int, form) -> str:
     level = form.level.data
     subject = form.subject_id.data
     outcome, reason = form.outcome.data or "", form.reason.data or ""
@@ -572,6 +618,12 @@ def missing_decisions(member: JuryMember, rows: list | None = None) -> int:
         for row in (queries.overview(member) if rows is None else rows)
         if row.candidate.presence != Presence.ABSENT
     )
+
+
+def presence_to_record(rows: list) -> list:
+    """Candidates whose presence nobody recorded: the minutes print it, so it is recorded
+    (by the centre at the door or by the jury), never guessed, before the signatures."""
+    return [row.candidate for row in rows if row.candidate.presence == Presence.EXPECTED]
 
 
 def _outcome(enum_cls, value: str):

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import abort, current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal_column, select, union_all
 
-from ..core.deliberation import CandidateReadiness, Readiness, readiness
+from ..core.deliberation import CandidateReadiness, Readiness, decisions_digest, readiness
 from ..core.referential import CandidatePlan, CcpDef, CompetencyDef, ReferentialDef
 from ..core.suggestion import (
     CcpOutcome,
@@ -371,29 +371,45 @@ def signatures(deliberation: Deliberation | None) -> dict[int, Signature]:
 
 
 def session_decision_rows(session: ExamSession) -> list[tuple]:
-    """Every decision of the session as plain tuples: what a signature covers."""
-    rows: list[tuple] = []
-    for model, kind, key in (
-        (CompetencyDecision, "competency", CompetencyDecision.competency_id),
-        (CcpDecision, "ccp", CcpDecision.ccp_id),
-    ):
-        for candidate_id, subject, outcome, reason in db.session.execute(
-            select(model.candidate_id, key, model.outcome, model.reason)
-            .join(Candidate, Candidate.id == model.candidate_id)
-            .where(Candidate.session_id == session.id)
-        ):
-            rows.append((kind, candidate_id, subject, str(outcome.value), reason))
-    for candidate_id, outcome, reason in db.session.execute(
-        select(TitleDecision.candidate_id, TitleDecision.outcome, TitleDecision.reason)
-        .join(Candidate, Candidate.id == TitleDecision.candidate_id)
-        .where(Candidate.session_id == session.id)
-    ):
-        rows.append(("title", candidate_id, 0, str(outcome.value), reason))
-    for candidate_id, presence in db.session.execute(
-        select(Candidate.id, Candidate.presence).where(Candidate.session_id == session.id)
-    ):
-        rows.append(("presence", candidate_id, 0, str(presence.value), ""))
-    return rows
+    """Every decision of the session as plain tuples: what a signature covers.
+
+    One statement: every juror's phone polls the digest of these rows while signing."""
+
+    def constant(sql: str):
+        return literal_column(sql)
+
+    in_session = Candidate.session_id == session.id
+    parts = [
+        select(
+            constant(f"'{kind}'"),
+            model.candidate_id,
+            key,
+            cast(model.outcome, String),
+            model.reason,
+        )
+        .join(Candidate, Candidate.id == model.candidate_id)
+        .where(in_session)
+        for model, kind, key in (
+            (CompetencyDecision, "competency", CompetencyDecision.competency_id),
+            (CcpDecision, "ccp", CcpDecision.ccp_id),
+            (TitleDecision, "title", constant("0")),
+        )
+    ]
+    parts.append(
+        select(
+            constant("'presence'"),
+            Candidate.id,
+            constant("0"),
+            cast(Candidate.presence, String),
+            constant("''"),
+        ).where(in_session)
+    )
+    return [tuple(row) for row in db.session.execute(union_all(*parts))]
+
+
+def decisions_digest_of(session: ExamSession) -> str:
+    """The digest a signature confirms, of the session's decisions as they stand."""
+    return decisions_digest(session_decision_rows(session))
 
 
 def session_or_404(member: JuryMember) -> ExamSession:

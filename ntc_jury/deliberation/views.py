@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import chair_required, juror_required
-from ..core.vocabulary import SessionState
+from ..core.vocabulary import Presence, SessionState
 from ..extensions import db
 from ..http import is_htmx
 from ..locking import allowed_when_locked
@@ -92,14 +92,25 @@ def decide(candidate_id: int):
         notice = operations.record_decision(
             chair=current_user, candidate_id=candidate_id, form=form
         )
+    except operations.DecisionUnchanged:
+        db.session.rollback()
+        if is_htmx():
+            board = queries.candidate_board(current_user, candidate_id)
+            return render_template("deliberation/_decisions.html", board=board)
+        flash(_("Décision inchangée : rien n'est modifié, les signatures sont conservées."), "info")
+        return redirect(_back(candidate_id), code=303)
     except operations.DeliberationRefused as refused:
         db.session.rollback()
         return _refused(refused, candidate_id, form)
     db.session.commit()
     if is_htmx():
         board = queries.candidate_board(current_user, candidate_id)
-        return render_template("deliberation/_decisions.html", board=board, saved=True)
-    flash(_("Décision enregistrée."), "success")
+        return render_template("deliberation/_decisions.html", board=board)
+    saved = {
+        "presence": _("Présence enregistrée."),
+        "incident": _("Incident consigné au procès-verbal."),
+    }.get(form.level.data, _("Décision enregistrée."))
+    flash(saved, "success")
     if notice:
         flash(notice, "warning")
     return redirect(_back(candidate_id), code=303)
@@ -110,7 +121,11 @@ def decide(candidate_id: int):
 def sign():
     """A present juror signs the decisions on their own phone."""
     try:
-        operations.sign(member=current_user, user_agent=request.headers.get("User-Agent", ""))
+        operations.sign(
+            member=current_user,
+            user_agent=request.headers.get("User-Agent", ""),
+            seen_digest=request.form.get("vu", ""),
+        )
     except operations.DeliberationRefused as refused:
         db.session.rollback()
         flash(refused.message, "error")
@@ -171,13 +186,22 @@ def _live_context() -> dict:
     session = current_user.session
     current = queries.current_round(session)
     rows = queries.overview(current_user)
+    digest = queries.decisions_digest_of(session)
+    # The decisions as this page first showed them: the poll keeps the page's digest, so a
+    # signature confirms what the juror looked at, never what changed since.
+    seen = request.args.get("vu", "")
+    if not (len(seen) == 64 and all(c in "0123456789abcdef" for c in seen)):
+        seen = digest
     return {
         "session": session,
+        "seen_digest": seen,
+        "decisions_changed": seen != digest,
         "round": current,
         "rows": rows,
         "members": queries.jurors(session),
         "signed": queries.signatures(current),
         "missing": operations.missing_decisions(current_user, rows=rows),
+        "presence_to_record": operations.presence_to_record(rows),
         "reopen_form": ReopenForm(),
     }
 
@@ -188,10 +212,16 @@ def _refused(refused, candidate_id: int, form: DecisionForm):
     status = 409 if refused.locked else 403 if refused.forbidden else 422
     if is_htmx():
         return render_template("deliberation/_refusal.html", message=refused.message), status
-    if refused.locked:
-        flash(refused.message, "error")
-        return redirect(_back(candidate_id), code=303)
     board = queries.candidate_board(current_user, candidate_id)
+    absent = board.candidate.presence == Presence.ABSENT
+    if refused.locked or (absent and form.level.data not in ("presence", "incident")):
+        # No form to show it next to (locked, or an absent candidate's board has no decision
+        # forms): said at the top, with what was typed, so nothing is lost unseen.
+        flash(refused.message, "error")
+        typed = (form.reason.data or "").strip()
+        if typed:
+            flash(_("Texte saisi, non enregistré : « %(text)s »", text=typed), "warning")
+        return redirect(_back(candidate_id), code=303)
     refusal = {
         "anchor": request.form.get("anchor", ""),
         "message": refused.message,

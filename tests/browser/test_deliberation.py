@@ -180,6 +180,16 @@ def decide(page: Page, section_id: str, outcome: str, reason: str = "") -> None:
     section.get_by_role("button", name="Enregistrer la décision").click()
 
 
+def record_present(page: Page) -> None:
+    """The chair records that the candidate on this board came (printed on the minutes)."""
+    expect(page.locator("#presence-to-record")).to_be_visible()
+    section = page.locator("#board-presence")
+    section.get_by_label("Présent", exact=True).check()
+    section.get_by_role("button", name="Enregistrer la présence").click()
+    expect(page.locator(".flashes")).to_contain_text("Présence enregistrée.")
+    expect(page.locator("#presence-to-record")).to_have_count(0)
+
+
 def expect_decided(page: Page, section_id: str, outcome: str) -> None:
     expect(
         page.locator(f"#{section_id}").get_by_text(f"Décision : {outcome}", exact=True)
@@ -272,6 +282,7 @@ def test_a_whole_deliberation_on_two_phones(db, scene, new_page):
     decide(chair, f"board-ccp-{scene.ccp2}", "Acquis")
     expect_decided(chair, f"board-ccp-{scene.ccp2}", "Acquis")
     expect(chair.locator("#board-title")).to_have_count(0)  # no title in a CCP session
+    record_present(chair)
 
     chair.goto(f"/jury/deliberation/candidats/{scene.holder}")
     cp6 = next(cid for cid, code in scene.competencies[scene.holder] if code == "CP6")
@@ -304,6 +315,7 @@ def test_a_whole_deliberation_on_two_phones(db, scene, new_page):
     expect_decided(chair, f"board-ccp-{scene.ccp2}", "Non acquis")
     decide(chair, "board-title", "Non obtenu", TITLE_REASON)
     expect_decided(chair, "board-title", "Non obtenu")
+    record_present(chair)
 
     expect(member.locator("#candidate-decisions")).to_contain_text(
         f"Titre — Non obtenu : {TITLE_REASON}", timeout=POLL_MS

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from ntc_jury.core.referential import CandidatePlan, CompetencyDef, ReferentialDef
 from ntc_jury.core.suggestion import CompetencySuggestion
-from ntc_jury.core.vocabulary import Route
+from ntc_jury.core.vocabulary import Presence, Route
 from ntc_jury.deliberation import operations as delib_ops
 from ntc_jury.deliberation import queries as delib_queries
 from ntc_jury.extensions import db
@@ -184,8 +184,15 @@ class Jury:
             reason=REASON if outcome == "not_obtained" else "",
         )
 
+    def record_present(self, candidate: Candidate) -> None:
+        if candidate.presence == Presence.EXPECTED:
+            delib_ops.record_presence(
+                chair=self.chair, candidate_id=candidate.id, presence="present", note=""
+            )
+
     def decide_everything(self) -> None:
         for candidate in self.candidates:
+            self.record_present(candidate)
             self.decide_competencies(candidate)
             self.decide_ccps(candidate)
             self.decide_title(candidate)

@@ -60,9 +60,7 @@ pytestmark = pytest.mark.usefixtures("in_request")
 
 
 def missing_message(n: int) -> str:
-    return (
-        f"Des décisions manquent encore ({n}) : le président doit les saisir avant les signatures."
-    )
+    return f"Des décisions manquent encore ({n}) : elles sont à saisir avant les signatures."
 
 
 def refused(call, /, **kwargs) -> delib_ops.DeliberationRefused:
@@ -692,6 +690,27 @@ def test_signing_is_refused_while_decisions_are_missing(scored):
     assert events("minutes_signed") == []
 
 
+def test_signing_is_refused_while_a_presence_is_not_recorded(scored):
+    jury = scored
+    candidate = jury.candidates[0]
+    jury.open()
+    jury.decide_competencies(candidate)
+    jury.decide_ccps(candidate)
+    jury.decide_title(candidate)
+    assert candidate.presence == Presence.EXPECTED
+
+    error = refused(delib_ops.sign, member=jury.member)
+
+    assert error.message == (
+        f"La présence de {candidate.full_name} est à indiquer avant les signatures : elle "
+        "figure au procès-verbal."
+    )
+    assert count(Signature) == 0
+    jury.record_present(candidate)
+    delib_ops.sign(member=jury.member)
+    assert count(Signature) == 1
+
+
 def test_signing_before_the_opening_is_refused(scored):
     error = refused(delib_ops.sign, member=scored.member)
 
@@ -868,7 +887,7 @@ def test_reopening_starts_a_new_round_and_needs_new_signatures(scored):
         candidate_id=candidate.id,
         competency_id=cp3.id,
         outcome="mastered",
-        reason="",
+        reason="Observée dans la mise en situation, relu après réouverture.",
     )
     delib_ops.sign(member=jury.chair)
     assert jury.session.locked_at is None

@@ -31,8 +31,8 @@ from .conftest import Jury, make_jury
 # SELECTs per request, the signed-in juror and their session included (SQLite's explicit
 # BEGIN is left out: PostgreSQL opens its transactions without a statement).
 EXPECTED = {
-    "overview": 9,
-    "live status": 9,
+    "overview": 10,
+    "live status": 10,
     "candidate board": 12,  # + incidents
     "polled decisions": 12,
     "summary sheet": 13,

@@ -434,14 +434,14 @@ def test_signing_on_each_phone_locks_and_both_see_it(app, opened, sign_in):
     live = page(member, "/jury/deliberation/").by_id("deliberation-live")
     assert live.by_id("sign-form").text() == "Je confirme ces décisions"
 
-    assert member.post("/jury/deliberation/signer").status_code == 303
+    assert sign(member).status_code == 303
     live = page(member, "/jury/deliberation/").by_id("deliberation-live")
     assert live.by_id("sign-form") is None
     assert "a signé le" in live.by_id(f"signature-{opened.member.id}").text()
     assert "n'a pas encore signé" in live.by_id(f"signature-{opened.chair.id}").text()
     assert count(Signature) == 1
 
-    assert chair.post("/jury/deliberation/signer").status_code == 303
+    assert sign(chair).status_code == 303
     db.session.expire_all()
     assert db.session.get(ExamSession, opened.session.id).locked_at is not None
     # The member's poll shows the lock; only the chair gets the reopening form.
@@ -454,6 +454,174 @@ def test_signing_on_each_phone_locks_and_both_see_it(app, opened, sign_in):
     assert reopen.select("form")[0].attrs["action"] == "/jury/deliberation/rouvrir"
     # The chair's board no longer offers decision forms.
     assert page(chair, board_url(opened.candidates[0])).select("form", cls="decision-form") == []
+
+
+def seen_digest(client) -> str:
+    """The decisions' digest the juror's page carries in its sign form."""
+    form = page(client, "/jury/deliberation/").by_id("sign-form")
+    return form.select("input", name="vu")[0].attrs["value"]
+
+
+def sign(client, seen: str | None = None):
+    return client.post(
+        "/jury/deliberation/signer", data={"vu": seen_digest(client) if seen is None else seen}
+    )
+
+
+def test_a_signature_never_confirms_decisions_changed_since_the_page_showed_them(
+    app, opened, sign_in
+):
+    with acting(app):
+        opened.decide_everything()
+    chair, member = sign_in(opened.chair), sign_in(opened.member)
+    seen = seen_digest(member)
+    cp3 = opened.competency("CP3")
+    post_decision(
+        chair,
+        opened.candidates[0],
+        htmx=False,
+        level="competency",
+        subject_id=cp3.id,
+        outcome="mastered",
+        reason="Précisé après discussion.",
+    )
+
+    # The poll keeps the page's digest: the phone says the decisions changed, no sign button.
+    live = fragment_root(member.get(f"/jury/deliberation/etat?vu={seen}").get_data(as_text=True))
+    warning = live.by_id("sign-form")
+    assert warning.tag == "div"
+    assert "Des décisions ont changé depuis l'affichage de cette page" in warning.text()
+    assert warning.select("a")[0].attrs["href"] == "/jury/deliberation/"
+    # A signature posted from the old page is refused and nothing is signed.
+    response = sign(member, seen)
+    assert response.status_code == 303
+    assert "Des décisions ont changé depuis l'affichage de votre page" in page_text(
+        member.get(response.headers["Location"])
+    )
+    assert count(Signature) == 0
+    # Reloaded, the page shows the decisions as they are, and the signature goes through.
+    assert sign(member).status_code == 303
+    assert count(Signature) == 1
+
+
+def test_saving_an_unchanged_decision_keeps_the_signatures(app, opened, sign_in):
+    with acting(app):
+        opened.decide_everything()
+    chair, member = sign_in(opened.chair), sign_in(opened.member)
+    assert sign(member).status_code == 303
+    cp3 = opened.competency("CP3")
+    decision = db.session.execute(
+        select(CompetencyDecision).where(CompetencyDecision.competency_id == cp3.id)
+    ).scalar_one()
+    events_before = count(AuditEvent)
+
+    response = post_decision(
+        chair,
+        opened.candidates[0],
+        htmx=False,
+        level="competency",
+        subject_id=cp3.id,
+        outcome=decision.outcome.value,
+        reason=decision.reason,
+    )
+
+    assert response.status_code == 303
+    assert "Décision inchangée : rien n'est modifié, les signatures sont conservées." in (
+        page_text(chair.get(response.headers["Location"]))
+    )
+    assert count(Signature) == 1
+    assert count(AuditEvent) == events_before
+
+
+def test_a_changed_decision_tells_the_chair_the_signatures_are_to_give_again(app, opened, sign_in):
+    with acting(app):
+        opened.decide_everything()
+    chair, member = sign_in(opened.chair), sign_in(opened.member)
+    assert sign(member).status_code == 303
+
+    response = post_decision(
+        chair,
+        opened.candidates[0],
+        htmx=False,
+        level="competency",
+        subject_id=opened.competency("CP3").id,
+        outcome="mastered",
+        reason="Précisé après discussion.",
+    )
+
+    text = page_text(chair.get(response.headers["Location"]))
+    assert "Décision enregistrée." in text
+    assert "La signature déjà recueillie est annulée" in text
+    assert count(Signature) == 0
+
+
+def test_presence_is_recorded_before_the_signatures(app, opened, sign_in):
+    candidate = opened.candidates[0]
+    with acting(app):
+        opened.decide_competencies(candidate)
+        opened.decide_ccps(candidate)
+    chair, member = sign_in(opened.chair), sign_in(opened.member)
+
+    live = page(member, "/jury/deliberation/").by_id("deliberation-live")
+    assert "présence à indiquer" in live.by_id(f"delib-candidate-{candidate.id}").text()
+    assert candidate.full_name in live.by_id("presence-missing").text()
+    assert live.by_id("sign-form") is None
+    board = page(chair, board_url(candidate))
+    assert "doit être indiquée avant les signatures" in board.by_id("presence-to-record").text()
+    # Nothing is chosen for the chair: a presence is recorded, never assumed.
+    presence = board.by_id("board-presence")
+    assert [i for i in presence.select("input", type="radio") if "checked" in i.attrs] == []
+
+    response = post_decision(chair, candidate, htmx=False, level="presence", outcome="present")
+
+    assert "Présence enregistrée." in page_text(chair.get(response.headers["Location"]))
+    live = page(member, "/jury/deliberation/").by_id("deliberation-live")
+    assert live.by_id("presence-missing") is None
+    assert live.by_id("sign-form").text() == "Je confirme ces décisions"
+
+
+def test_a_decision_refused_for_an_absent_candidate_is_said_with_what_was_typed(
+    app, opened, sign_in
+):
+    candidate = opened.candidates[0]
+    chair = sign_in(opened.chair)
+    # Another tab recorded the candidate absent; this one still shows the decision forms.
+    post_decision(
+        chair, candidate, htmx=False, level="presence", outcome="absent", reason="Non venu."
+    )
+
+    response = post_decision(
+        chair,
+        candidate,
+        htmx=False,
+        level="competency",
+        subject_id=opened.competency("CP3").id,
+        outcome="not_mastered",
+        reason="Plan non présenté",
+    )
+
+    assert response.status_code == 303
+    text = page_text(chair.get(response.headers["Location"]))
+    assert "Candidat absent : aucune décision n'est à prendre." in text
+    assert "Texte saisi, non enregistré : « Plan non présenté »" in text
+    assert count(CompetencyDecision) == 0
+
+
+def test_ticks_of_an_unfinished_grid_are_shown_but_not_counted(app, ntc, sign_in):
+    jury = make_jury(ntc, format_code="CCP1", candidates=1)
+    candidate = jury.candidates[0]
+    with acting(app):
+        jury.score(candidate, jurors=[jury.chair])
+        jury.score(candidate, jurors=[jury.member], complete=False)
+        jury.open(acknowledge=True)
+    chair = sign_in(jury.chair)
+
+    board = page(chair, board_url(candidate))
+
+    cells = board.select("td", cls="ticked")
+    assert cells, "the member's ticks are shown"
+    assert all("coché, grille non terminée : non compté" in c.text() for c in cells)
+    assert "(✓) coché mais grille non terminée, non compté" in board.by_id("board-symbols").text()
 
 
 # URL arguments → ids of the locked world.
@@ -617,7 +785,7 @@ def test_the_chair_reopens_with_a_reason(locked, sign_in):
         level="competency",
         subject_id=jury.competency("CP3").id,
         outcome="mastered",
-        reason="",
+        reason="Relue après la réouverture.",
     )
     assert response.status_code == 200
 
@@ -718,7 +886,9 @@ def test_the_session_summary_counts_each_outcome(app, ntc, sign_in):
         for tr in table.select("tfoot")[0].select("tr")
     ]
     assert foot == [
-        ["Acquis / obtenus", "2", "3", "2"],
+        # The holder's CCP1 was acquired before this session: counted apart.
+        ["Acquis / obtenus", "1", "3", "2"],
+        ["Déjà acquis (non réévalués)", "1", "0", "—"],
         ["Non acquis / non obtenus", "1", "0", "1"],
     ]
 
