@@ -60,7 +60,7 @@ translations: $(VENV)/.installed
 # Re-extract the French source strings and merge them into the English catalogue.
 translations-update: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o ntc_jury/translations/messages.pot ntc_jury
-	$(VENV)/bin/pybabel update -i ntc_jury/translations/messages.pot -d ntc_jury/translations
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i ntc_jury/translations/messages.pot -d ntc_jury/translations
 	$(PY) scripts/fill_french_plurals.py
 
 db-upgrade: $(VENV)/.installed

@@ -5,7 +5,7 @@ The interface is written in French, so French needs no translation, except for p
 forms: without a French catalogue, gettext falls back to the source language's rule
 (n != 1) and says "0 compétences" where French says "0 compétence" (plural=(n > 1)).
 Each plural entry gets its own singular for n = 0 or 1 and its plural otherwise; every other entry
-stays empty and falls back to the source string.
+stays empty (a fuzzy guess is emptied) and falls back to the source string.
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ def main() -> int:
             if tuple(message.string) != forms:
                 message.string = forms
                 filled += 1
+            message.flags.discard("fuzzy")
+        elif message.id and message.fuzzy:
+            # A guess from a similar string (compiled with -f, it would be shown): French
+            # needs none, the source string is the text.
+            message.string = ""
             message.flags.discard("fuzzy")
     with PO.open("wb") as handle:
         write_po(handle, catalogue, width=100)

@@ -185,6 +185,15 @@ def test_french_home_page_by_default(client, compiled, english):
     assert str(escape(english.get(HOME_HEADING).string)) not in html
 
 
+def test_the_french_catalogue_never_replaces_a_source_string():
+    """French is the source: a non-plural entry stays empty (compiled with -f, a fuzzy guess
+    such as "Créer %(num)d candidat" for "Présence du candidat" would be shown)."""
+    with FR_PO_PATH.open("rb") as fileobj:
+        french = read_po(fileobj, locale="fr")
+    replaced = [m.id for m in french if m.id and not m.pluralizable and (m.string or m.fuzzy)]
+    assert not replaced, f"run make translations-update: {replaced}"
+
+
 def test_every_plural_has_its_french_forms(source_messages):
     """Without them gettext falls back to the source rule (n != 1): "0 compétences"."""
     with FR_PO_PATH.open("rb") as fileobj:
