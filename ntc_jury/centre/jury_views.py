@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..access import staff_required
 from ..auth import operations as auth_ops
 from ..extensions import db
+from ..locking import allowed_when_locked
 from . import bp, queries
 from .access_cards import card_for
 from .forms import JuryMemberForm
@@ -111,6 +112,9 @@ def _cards_page(session, cards):
 
 
 @bp.post("/sessions/<int:session_id>/jury/<int:member_id>/revoquer")
+# A security action: a lost or leaked link must be stoppable even once the minutes are signed.
+# It writes only the juror's access columns and an audit event, none of the signed record.
+@allowed_when_locked
 @staff_required
 def revoke_access(session_id: int, member_id: int):
     """Revoke a juror's link at once."""

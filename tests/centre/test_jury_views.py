@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from ntc_jury.core.vocabulary import JuryRole
-from ntc_jury.models import JuryMember
+from ntc_jury.core.vocabulary import JuryRole, SessionState
+from ntc_jury.models import JuryMember, utcnow
 from tests.centre.conftest import audit_actions, count
-from tests.factories import make_session
+from tests.factories import issue_access, make_session
 
 
 def text(response) -> str:
@@ -180,3 +180,20 @@ def test_a_juror_is_recorded_absent_on_exam_day_but_never_the_chair(staff_client
     assert back.status_code == 303
     db.session.expire_all()
     assert db.session.get(JuryMember, member.id).present is True
+
+
+def test_a_juror_link_can_be_revoked_on_a_locked_session(staff_client, db, exam):
+    member = exam.jury_members[1]
+    issue_access(member)
+    exam.locked_at = utcnow()
+    exam.state = SessionState.CLOSED
+    db.session.commit()
+    revoke = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/revoquer")
+    assert revoke.status_code == 303
+    db.session.expire_all()
+    revoked = db.session.get(JuryMember, member.id)
+    assert revoked.access_revoked_at is not None and revoked.pin_hash is None
+    assert audit_actions(db, exam.id)[-1] == "jury_access_revoked"
+    # The rest of the jury stays locked.
+    refused = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/president")
+    assert refused.status_code == 409
