@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from ntc_jury.core.vocabulary import SessionState
-from ntc_jury.models import ExamSession, SessionFormat
+from ntc_jury.core.vocabulary import Route, SessionState
+from ntc_jury.models import Candidate, ExamSession, SessionFormat
+from ntc_jury.referential.loader import load_referential
 from tests.centre.conftest import audit_actions, count
-from tests.factories import make_session
+from tests.factories import add_candidate, make_session
+from tests.referential import ntc_data
 
 
 def _format_id(db, ntc, code):
@@ -158,3 +160,91 @@ def test_anonymous_and_juror_are_refused(client, db, exam):
         client.post(f"/centre/sessions/{exam.id}/etat", data={"target": "in_progress"}).status_code
         == 403
     )
+
+
+def _session_data(db, ntc, exam, code, **changes) -> dict:
+    return {
+        "format_id": _format_id(db, ntc, code),
+        "centre": "Centre retapé",
+        "starts_on": exam.starts_on.isoformat(),
+        "ends_on": exam.ends_on.isoformat(),
+        "ceres_number": "CERES-GARDÉ",
+        "manager_id": 0,
+        "manager_name": "",
+    } | changes
+
+
+def _held(db, candidate_id) -> list[tuple[str, str]]:
+    db.session.expire_all()
+    candidate = db.session.get(Candidate, candidate_id)
+    return [(h.ccp.code, h.ccp.certification.version) for h in candidate.held_ccps]
+
+
+def test_format_change_refused_when_a_candidate_holds_the_new_sessions_ccp(
+    staff_client, db, ntc, exam
+):
+    holder = add_candidate(exam, route=Route.CAPITALISATION, held_ccp_codes=("CCP1",))
+    db.session.commit()
+    response = staff_client.post(
+        f"/centre/sessions/{exam.id}/modifier", data=_session_data(db, ntc, exam, "CCP1")
+    )
+    assert response.status_code == 422
+    page = text(response)
+    assert "CCP1 est le CCP de cette session : il ne peut pas être déjà acquis" in page
+    assert holder.full_name in page
+    assert 'value="Centre retapé"' in page and 'value="CERES-GARDÉ"' in page
+    db.session.expire_all()
+    stored = db.session.get(ExamSession, exam.id)
+    assert (stored.format.code, stored.centre) == ("TITLE", "Centre de test")
+    assert _held(db, holder.id) == [("CCP1", "07")]
+    assert audit_actions(db, exam.id)[-1] != "session_updated"
+
+    # The other CCP session fits: the held CCP1 stays.
+    accepted = staff_client.post(
+        f"/centre/sessions/{exam.id}/modifier", data=_session_data(db, ntc, exam, "CCP2")
+    )
+    assert accepted.status_code == 303
+    assert db.session.get(ExamSession, exam.id).format.code == "CCP2"
+    assert _held(db, holder.id) == [("CCP1", "07")]
+
+
+def test_format_change_to_another_referential_version_keeps_or_refuses_held_ccps(
+    staff_client, db, ntc, exam
+):
+    holder = add_candidate(exam, route=Route.CAPITALISATION, held_ccp_codes=("CCP2",))
+    db.session.commit()
+    data = ntc_data()
+    data["version"] = "08"
+    v08 = load_referential(data)
+    db.session.commit()
+    response = staff_client.post(
+        f"/centre/sessions/{exam.id}/modifier", data=_session_data(db, v08, exam, "CCP1")
+    )
+    assert response.status_code == 303
+    # The held CCP is now the new version's CCP2, so the candidate form keeps it.
+    assert _held(db, holder.id) == [("CCP2", "08")]
+
+    data = ntc_data()
+    data["version"] = "09"
+    renamed = load_referential(_rename_ccp(data, "CCP2", "CCPB"))
+    db.session.commit()
+    refused = staff_client.post(
+        f"/centre/sessions/{exam.id}/modifier", data=_session_data(db, renamed, exam, "TITLE")
+    )
+    assert refused.status_code == 422
+    assert "CCP2 n'existe pas dans ce référentiel" in text(refused)
+    assert holder.full_name in text(refused)
+    assert _held(db, holder.id) == [("CCP2", "08")]
+
+
+def _rename_ccp(data: dict, old: str, new: str) -> dict:
+    """The same referential with one CCP code changed everywhere it is named."""
+
+    def walk(value):
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return new if value == old else value
+
+    return walk(data)
