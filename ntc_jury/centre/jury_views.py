@@ -14,8 +14,8 @@ from . import bp, queries
 from .access_cards import card_for
 from .forms import JuryMemberForm
 from .operations import add_jury_member, set_chair, update_jury_member
-from .responses import back, done, form_status, refused
-from .rules import CentreError
+from .responses import back, done, form_status, not_editable, refused
+from .rules import CentreError, preparation_refusal
 
 
 @bp.route("/sessions/<int:session_id>/jury/nouveau", methods=["GET", "POST"])
@@ -23,6 +23,8 @@ from .rules import CentreError
 def add_member(session_id: int):
     """Add a juror to the session's jury."""
     session = queries.session_or_404(session_id)
+    if refusal := not_editable(session, preparation_refusal(session)):
+        return refusal
     form = JuryMemberForm()
     del form.present  # a new juror is expected present; absence is recorded on exam day
     if form.validate_on_submit():
@@ -45,6 +47,8 @@ def add_member(session_id: int):
 def edit_member(session_id: int, member_id: int):
     """Correct a juror's name, e-mail or habilitation, or record them absent."""
     member = queries.member_or_404(session_id, member_id)
+    if refusal := not_editable(member.session, preparation_refusal(member.session)):
+        return refusal
     form = JuryMemberForm(obj=member)
     del form.chair  # the chair is chosen with its own button
     if form.validate_on_submit():

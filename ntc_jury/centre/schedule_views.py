@@ -17,8 +17,8 @@ from ..models import utcnow
 from . import bp, ics, queries
 from .clock import from_local, to_local
 from .forms import CandidateSlotsForm, ScheduleForm
-from .responses import back, done, form_status, pdf_response, refused
-from .rules import CentreError
+from .responses import back, done, form_status, not_editable, pdf_response, refused
+from .rules import CentreError, preparation_refusal
 from .schedule_operations import DayPlan, SlotChange, generate_schedule, update_candidate_slots
 from .schedule_queries import arrival_time, day_plan, jury_events, timetable
 
@@ -58,6 +58,8 @@ def generate(session_id: int):
 def edit_slots(session_id: int, candidate_id: int):
     """Move one candidate's phases or change their rooms."""
     candidate = queries.candidate_or_404(session_id, candidate_id)
+    if refusal := not_editable(candidate.session, preparation_refusal(candidate.session)):
+        return refusal
     slots = queries.candidate_slots(candidate)
     form = CandidateSlotsForm(data={"slots": [_slot_data(s) for s in slots]})
     if form.validate_on_submit():

@@ -15,8 +15,8 @@ from . import bp, queries
 from .explanations import TRANSITION_LABELS, describe_check
 from .forms import NO_MANAGER, SessionForm, StateForm
 from .operations import STAFF_TRANSITIONS, change_state, create_session, update_session
-from .responses import back, done, form_status, refused
-from .rules import CentreError
+from .responses import back, done, form_status, not_editable, refused
+from .rules import CentreError, edit_refusal, preparation_refusal
 
 
 @bp.get("/")
@@ -61,6 +61,8 @@ def session_detail(session_id: int):
         checklists=checklists,
         describe_check=describe_check,
         transitions=[(t, TRANSITION_LABELS[t]) for t in _staff_transitions(session.state)],
+        edit_refusal=edit_refusal(session),
+        preparation_refusal=preparation_refusal(session),
         state_form=StateForm(),
     )
 
@@ -70,6 +72,8 @@ def session_detail(session_id: int):
 def edit_session(session_id: int):
     """Correct a session's format, place, dates, CERES number or manager."""
     session = queries.session_or_404(session_id)
+    if refusal := not_editable(session, edit_refusal(session)):
+        return refusal
     form = _session_form(session)
     if form.validate_on_submit():
         try:

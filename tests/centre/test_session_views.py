@@ -6,10 +6,10 @@ import datetime as dt
 import html
 
 from ntc_jury.core.vocabulary import Route, SessionState
-from ntc_jury.models import Candidate, ExamSession, SessionFormat
+from ntc_jury.models import Candidate, ExamSession, SessionFormat, utcnow
 from ntc_jury.referential.loader import load_referential
 from tests.centre.conftest import audit_actions, count
-from tests.factories import add_candidate, make_session
+from tests.factories import add_candidate, issue_access, make_session
 from tests.referential import ntc_data
 
 
@@ -248,3 +248,73 @@ def _rename_ccp(data: dict, old: str, new: str) -> dict:
         return new if value == old else value
 
     return walk(data)
+
+
+def _lock(db, exam, state=SessionState.CLOSED):
+    exam.locked_at = utcnow()
+    exam.state = state
+    db.session.commit()
+
+
+def test_locked_session_page_offers_only_what_still_works(staff_client, db, exam):
+    member, candidate = exam.jury_members[1], exam.candidates[0]
+    issue_access(member)
+    open_page = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    edit_urls = [
+        f"/centre/sessions/{exam.id}/modifier",
+        f"/centre/sessions/{exam.id}/jury/nouveau",
+        f"/centre/sessions/{exam.id}/jury/{member.id}/modifier",
+        f"/centre/sessions/{exam.id}/jury/{member.id}/president",
+        f"/centre/sessions/{exam.id}/jury/{member.id}/acces",
+        f"/centre/sessions/{exam.id}/cartes",
+        f"/centre/sessions/{exam.id}/candidats/nouveau",
+        f"/centre/sessions/{exam.id}/candidats/import",
+        f"/centre/sessions/{exam.id}/candidats/{candidate.id}/modifier",
+    ]
+    assert all(url in open_page for url in edit_urls)
+    assert 'id="not-editable"' not in open_page
+
+    _lock(db, exam)
+    page = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    assert [url for url in edit_urls if url in page] == []
+    assert f"/centre/sessions/{exam.id}/jury/{member.id}/revoquer" in page
+    assert "Seul le président du jury peut rouvrir la délibération" in page
+    assert 'id="not-editable"' in page
+    assert "Archiver" in page  # the one state move staff still make
+
+    exam.state = SessionState.ARCHIVED
+    db.session.commit()
+    archived = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    assert "La session est archivée : plus rien ne peut y être modifié." in archived
+    assert [url for url in edit_urls if url in archived] == []
+
+
+def test_edit_forms_of_a_locked_session_say_why_instead_of_a_form(staff_client, db, exam):
+    member, candidate = exam.jury_members[1], exam.candidates[0]
+    _lock(db, exam)
+    for url in (
+        f"/centre/sessions/{exam.id}/modifier",
+        f"/centre/sessions/{exam.id}/jury/nouveau",
+        f"/centre/sessions/{exam.id}/jury/{member.id}/modifier",
+        f"/centre/sessions/{exam.id}/candidats/nouveau",
+        f"/centre/sessions/{exam.id}/candidats/import",
+        f"/centre/sessions/{exam.id}/candidats/{candidate.id}/modifier",
+        f"/centre/sessions/{exam.id}/planning/candidats/{candidate.id}",
+    ):
+        response = staff_client.get(url)
+        page = text(response)
+        assert response.status_code == 409, url
+        assert "La session est verrouillée" in page, url
+        content = page.split("<main")[1].split("</main>")[0]
+        assert "<form" not in content and "<input" not in content, url
+
+
+def test_deliberation_keeps_session_details_editable_but_not_the_jury(staff_client, db, exam):
+    exam.state = SessionState.DELIBERATION
+    db.session.commit()
+    page = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    assert f"/centre/sessions/{exam.id}/modifier" in page
+    assert f"/centre/sessions/{exam.id}/jury/nouveau" not in page
+    assert "La délibération est commencée" in page
+    assert staff_client.get(f"/centre/sessions/{exam.id}/modifier").status_code == 200
+    assert staff_client.get(f"/centre/sessions/{exam.id}/jury/nouveau").status_code == 409
