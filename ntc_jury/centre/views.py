@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import render_template
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -64,6 +66,7 @@ def session_detail(session_id: int):
         edit_refusal=edit_refusal(session),
         preparation_refusal=preparation_refusal(session),
         state_form=StateForm(),
+        new_op=uuid.uuid4,
     )
 
 
