@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -113,7 +114,12 @@ _FILE_PROBLEMS = {
 
 
 def describe_file_problem(problem: FileProblem) -> str:
-    return str(_FILE_PROBLEMS[problem.code]) % problem.params
+    # Numbers the French way: « 20 000 lignes », not « 20000 ».
+    params = {
+        name: format_number(value) if isinstance(value, int) else value
+        for name, value in problem.params.items()
+    }
+    return str(_FILE_PROBLEMS[problem.code]) % params
 
 
 def describe_problem(problem: Problem) -> str:

@@ -129,7 +129,7 @@ def revoke_access(session_id: int, member_id: int):
     """Revoke a juror's link at once."""
     member = queries.member_or_404(session_id, member_id)
     auth_ops.revoke_jury_access(member=member, actor=current_user)
-    message = _("Accès de %(name)s révoqué.", name=member.full_name)
+    message = _("Accès révoqué : %(name)s.", name=member.full_name)
     return done(message, "centre.session_detail", session_id=session_id)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from ntc_jury.centre import importing
 from ntc_jury.core.vocabulary import Route, SessionState
 from ntc_jury.models import AuditEvent, Candidate, HeldCcp
 from tests.centre.conftest import audit_actions, count
@@ -393,4 +394,12 @@ def test_a_title_above_the_header_is_explained_in_french(staff_client, db, exam,
     assert "La ligne d'en-tête (nom, prénom, date de naissance…) doit être la première" in page
     assert "elle semble être à la ligne 2" in page
     assert "inconnue" not in page
+    assert_nothing_written(db, exam, import_dir)
+
+
+def test_the_row_limit_is_written_the_french_way(staff_client, db, exam, import_dir, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_ROWS", 1_000)
+    response = upload(staff_client, exam, csv_rows(1_001))
+    page = response.get_data(as_text=True)
+    assert "Le fichier dépasse 1\u202f000 lignes : découpez-le." in html.unescape(page)
     assert_nothing_written(db, exam, import_dir)

@@ -253,3 +253,19 @@ def test_an_access_form_without_a_valid_id_is_refused_in_french(staff_client, db
             assert "Ce formulaire d'émission des liens n'est pas valide." in shown
     db.session.expire_all()
     assert db.session.get(JuryMember, member.id).access_token_sha256 is None
+
+
+def test_access_wording_never_needs_an_elision(staff_client, db, exam):
+    member = exam.jury_members[1]
+    member.first_name, member.last_name = "Anne", "Roux"
+    db.session.commit()
+    cards = text(
+        staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/acces", data=one_form())
+    )
+    assert "Code PIN — Anne Roux" in cards and "Carte d'accès — Anne Roux" in cards
+    assert "de Anne" not in cards
+    revoke = staff_client.post(
+        f"/centre/sessions/{exam.id}/jury/{member.id}/revoquer", follow_redirects=True
+    )
+    assert "Accès révoqué : Anne Roux." in text(revoke)
+    assert "de Anne" not in text(revoke)

@@ -318,3 +318,22 @@ def test_deliberation_keeps_session_details_editable_but_not_the_jury(staff_clie
     assert "La délibération est commencée" in page
     assert staff_client.get(f"/centre/sessions/{exam.id}/modifier").status_code == 200
     assert staff_client.get(f"/centre/sessions/{exam.id}/jury/nouveau").status_code == 409
+
+
+def test_a_wrong_session_date_says_the_format_to_use(staff_client, db, ntc):
+    response = staff_client.post(
+        "/centre/sessions/nouvelle",
+        data={
+            "format_id": _format_id(db, ntc, "TITLE"),
+            "centre": "Centre gardé",
+            "starts_on": "31/02/2026",
+            "ends_on": "demain",
+        },
+    )
+    assert response.status_code == 422
+    page = text(response)
+    message = "Date invalide : saisissez-la au format jj/mm/aaaa (par exemple 14/03/2026)."
+    assert page.count(message) == 2
+    assert "N'est pas une date valide" not in page
+    assert 'value="Centre gardé"' in page and 'value="demain"' in page
+    assert count(db, ExamSession) == 0
