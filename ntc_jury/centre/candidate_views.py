@@ -13,8 +13,8 @@ from . import bp, queries
 from .candidate_operations import add_candidate, update_candidate
 from .explanations import describe_check
 from .forms import CandidateForm
-from .responses import done, form_status, refused
-from .rules import CentreError
+from .responses import done, form_status, not_editable, refused
+from .rules import CentreError, preparation_refusal
 
 
 @bp.route("/sessions/<int:session_id>/candidats/nouveau", methods=["GET", "POST"])
@@ -22,6 +22,8 @@ from .rules import CentreError
 def new_candidate(session_id: int):
     """Enrol one candidate by hand."""
     session = queries.session_or_404(session_id)
+    if refusal := not_editable(session, preparation_refusal(session)):
+        return refusal
     form = _candidate_form(session)
     del form.presence, form.presence_note  # a new candidate is expected
     if form.validate_on_submit():
@@ -43,6 +45,8 @@ def edit_candidate(session_id: int, candidate_id: int):
     """Correct a candidate and tick what their file contains (eligibility checklist)."""
     candidate = queries.candidate_or_404(session_id, candidate_id)
     session = queries.session_or_404(session_id)
+    if refusal := not_editable(session, preparation_refusal(session)):
+        return refusal
     form = _candidate_form(session, candidate)
     if form.validate_on_submit():
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -36,6 +37,16 @@ COLUMN_NAMES = {
 _PROBLEMS = {
     "empty_file": _l("Le fichier est vide."),
     "no_rows": _l("Le fichier ne contient que la ligne d'en-tête : aucun candidat à importer."),
+    "header_not_first": _l(
+        "La ligne d'en-tête (nom, prénom, date de naissance…) doit être la première ligne du "
+        "fichier : elle semble être à la ligne %(header_line)s. Supprimez les lignes de titre "
+        "au-dessus, puis importez le fichier à nouveau."
+    ),
+    "no_header": _l(
+        "La première ligne du fichier doit être la ligne d'en-tête, avec le titre de chaque "
+        "colonne : nom, prénom, date de naissance, numéro de candidat, parcours, CCP déjà "
+        "acquis, aménagements, contexte d'entreprise."
+    ),
     "blank_column": _l("Cette colonne n'a pas de titre : supprimez-la ou nommez-la."),
     "unknown_column": _l(
         "Colonne « %(header)s » inconnue. Colonnes attendues : nom, prénom, date de naissance, "
@@ -103,7 +114,12 @@ _FILE_PROBLEMS = {
 
 
 def describe_file_problem(problem: FileProblem) -> str:
-    return str(_FILE_PROBLEMS[problem.code]) % problem.params
+    # Numbers the French way: « 20 000 lignes », not « 20000 ».
+    params = {
+        name: format_number(value) if isinstance(value, int) else value
+        for name, value in problem.params.items()
+    }
+    return str(_FILE_PROBLEMS[problem.code]) % params
 
 
 def describe_problem(problem: Problem) -> str:

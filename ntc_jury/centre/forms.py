@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -43,6 +44,19 @@ _NEEDS_CIRCUMSTANCES = frozenset(p.value for p in Presence if p.needs_circumstan
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 
+class TypedDateField(DateField):
+    """A date from a date input or typed by hand; a wrong one is told the format to use
+    (WTForms only says « N'est pas une date valide »)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(
+                _("Date invalide : saisissez-la au format jj/mm/aaaa (par exemple 14/03/2026).")
+            ) from None
+
+
 def _required(message):
     return DataRequired(message)
 
@@ -64,12 +78,12 @@ class SessionForm(FlaskForm):
         validators=[Length(max=300)],
         description=_l("La première salle accueille l'écrit, la dernière le jury."),
     )
-    starts_on = DateField(
+    starts_on = TypedDateField(
         _l("Premier jour"),
         format=DATE_FORMATS,
         validators=[InputRequired(_l("Saisissez la date du premier jour (jj/mm/aaaa)."))],
     )
-    ends_on = DateField(_l("Dernier jour"), format=DATE_FORMATS, validators=[Optional()])
+    ends_on = TypedDateField(_l("Dernier jour"), format=DATE_FORMATS, validators=[Optional()])
     ceres_number = StringField(_l("Numéro de session CERES"), validators=[Length(max=40)])
     manager_id = SelectField(
         _l("Responsable de session"),
@@ -113,7 +127,7 @@ class JuryMemberForm(FlaskForm):
         ],
     )
     habilitation_number = StringField(_l("Numéro d'habilitation"), validators=[Length(max=60)])
-    habilitation_valid_until = DateField(
+    habilitation_valid_until = TypedDateField(
         _l("Habilitation valable jusqu'au"), format=DATE_FORMATS, validators=[Optional()]
     )
     chair = BooleanField(_l("Président du jury"))
@@ -138,7 +152,7 @@ class CandidateForm(FlaskForm):
     first_name = StringField(
         _l("Prénom"), validators=[_required(_l("Saisissez le prénom.")), Length(max=100)]
     )
-    birth_date = DateField(
+    birth_date = TypedDateField(
         _l("Date de naissance"),
         format=DATE_FORMATS,
         validators=[InputRequired(_l("Saisissez la date de naissance."))],

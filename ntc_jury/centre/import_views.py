@@ -14,8 +14,8 @@ from .candidate_operations import import_candidates
 from .explanations import describe_file_problem, describe_problem, problem_place
 from .forms import ImportConfirmForm, ImportForm
 from .importing import FileProblem, discard_pending, load_pending, parse_file, store_pending
-from .responses import back, done
-from .rules import CentreError, ensure_preparing
+from .responses import back, done, not_editable
+from .rules import CentreError, ensure_preparing, preparation_refusal
 
 
 @bp.get("/sessions/<int:session_id>/candidats/import")
@@ -23,6 +23,8 @@ from .rules import CentreError, ensure_preparing
 def import_form(session_id: int):
     """Choose the file to import."""
     session = queries.session_or_404(session_id)
+    if refusal := not_editable(session, preparation_refusal(session)):
+        return refusal
     return render_template("centre/import_upload.html", session=session, form=ImportForm())
 
 

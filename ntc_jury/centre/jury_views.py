@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from flask import current_app, make_response, render_template
+from flask import current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import staff_required
 from ..auth import operations as auth_ops
 from ..extensions import db
+from ..locking import allowed_when_locked
 from . import bp, queries
 from .access_cards import card_for
+from .access_operations import AlreadyIssued, issue_access_cards
 from .forms import JuryMemberForm
 from .operations import add_jury_member, set_chair, update_jury_member
-from .responses import back, done, form_status, refused
-from .rules import CentreError
+from .responses import back, done, form_status, not_editable, refused
+from .rules import CentreError, preparation_refusal
 
 
 @bp.route("/sessions/<int:session_id>/jury/nouveau", methods=["GET", "POST"])
@@ -22,6 +24,8 @@ from .rules import CentreError
 def add_member(session_id: int):
     """Add a juror to the session's jury."""
     session = queries.session_or_404(session_id)
+    if refusal := not_editable(session, preparation_refusal(session)):
+        return refusal
     form = JuryMemberForm()
     del form.present  # a new juror is expected present; absence is recorded on exam day
     if form.validate_on_submit():
@@ -44,6 +48,8 @@ def add_member(session_id: int):
 def edit_member(session_id: int, member_id: int):
     """Correct a juror's name, e-mail or habilitation, or record them absent."""
     member = queries.member_or_404(session_id, member_id)
+    if refusal := not_editable(member.session, preparation_refusal(member.session)):
+        return refusal
     form = JuryMemberForm(obj=member)
     del form.chair  # the chair is chosen with its own button
     if form.validate_on_submit():
@@ -80,10 +86,7 @@ def make_chair(session_id: int, member_id: int):
 def issue_access(session_id: int, member_id: int):
     """Issue (or reissue) a juror's link and PIN, and show the access card once."""
     member = queries.member_or_404(session_id, member_id)
-    issued = auth_ops.issue_jury_access(member=member, actor=current_user)
-    db.session.commit()
-    cards = [card_for(issued, current_app.config["PUBLIC_URL"])]
-    return _cards_page(member.session, cards)
+    return _issue_cards(member.session, [member])
 
 
 @bp.post("/sessions/<int:session_id>/cartes")
@@ -91,14 +94,21 @@ def issue_access(session_id: int, member_id: int):
 def issue_all_access(session_id: int):
     """Reissue every juror's access of the session and print all cards at once."""
     session = queries.session_or_404(session_id)
-    issued = [
-        auth_ops.issue_jury_access(member=member, actor=current_user)
-        for member in session.jury_members
-    ]
+    return _issue_cards(session, session.jury_members)
+
+
+def _issue_cards(session, members):
+    try:
+        issued = issue_access_cards(
+            session=session, members=members, op_id=request.form.get("op_id"), actor=current_user
+        )
+    except AlreadyIssued as error:
+        return back(str(error), "centre.session_detail", category="warning", session_id=session.id)
+    except CentreError as error:
+        return back(str(error), "centre.session_detail", session_id=session.id)
     db.session.commit()
     base = current_app.config["PUBLIC_URL"]
-    cards = [card_for(one, base) for one in issued]
-    return _cards_page(session, cards)
+    return _cards_page(session, [card_for(one, base) for one in issued])
 
 
 def _cards_page(session, cards):
@@ -111,12 +121,15 @@ def _cards_page(session, cards):
 
 
 @bp.post("/sessions/<int:session_id>/jury/<int:member_id>/revoquer")
+# A security action: a lost or leaked link must be stoppable even once the minutes are signed.
+# It writes only the juror's access columns and an audit event, none of the signed record.
+@allowed_when_locked
 @staff_required
 def revoke_access(session_id: int, member_id: int):
     """Revoke a juror's link at once."""
     member = queries.member_or_404(session_id, member_id)
     auth_ops.revoke_jury_access(member=member, actor=current_user)
-    message = _("Accès de %(name)s révoqué.", name=member.full_name)
+    message = _("Accès révoqué : %(name)s.", name=member.full_name)
     return done(message, "centre.session_detail", session_id=session_id)
 
 

@@ -125,10 +125,13 @@ def update_session(
             raise CentreError(
                 _("Le type de session ne peut changer que tant que la session est planifiée.")
             )
+        _check_candidates_fit(session, format)
         drop_timetable(session)
     before, after = {}, {}
     if format.id != session.format_id:
         before["format"], after["format"] = session.format.code, format.code
+        if format.certification_id != session.certification_id:
+            _move_held_ccps(session, format.certification)
         session.format = format
         session.certification = format.certification
     values = {
@@ -154,6 +157,55 @@ def update_session(
             before=before,
             after=after,
         )
+
+
+def _check_candidates_fit(session: ExamSession, format: SessionFormat) -> None:
+    """Refuse a new format that would make candidates' files invalid, the way the candidate
+    form and the import refuse them: a held CCP that is the new session's own CCP, or that
+    the new referential version does not have. Names who, so staff can correct them first."""
+    codes = {ccp.code for ccp in format.certification.ccps}
+    own = format.ccp.code if format.ccp is not None else None
+    own_held, unknown = {}, {}
+    for candidate in session.candidates:
+        for held in candidate.held_ccps:
+            if held.ccp.code == own:
+                own_held.setdefault(held.ccp.code, []).append(candidate.full_name)
+            elif held.ccp.code not in codes:
+                unknown.setdefault(held.ccp.code, []).append(candidate.full_name)
+    problems = [
+        _(
+            "%(code)s est le CCP de cette session : il ne peut pas être déjà acquis (%(names)s).",
+            code=code,
+            names=", ".join(names),
+        )
+        for code, names in own_held.items()
+    ] + [
+        _(
+            "%(code)s n'existe pas dans ce référentiel (CCP déjà acquis par %(names)s).",
+            code=code,
+            names=", ".join(names),
+        )
+        for code, names in unknown.items()
+    ]
+    if problems:
+        raise CentreError(
+            " ".join(
+                [
+                    _("Ce type de session ne convient pas à certains candidats :"),
+                    *problems,
+                    _("Corrigez d'abord leur dossier (CCP déjà acquis), puis changez le type."),
+                ]
+            )
+        )
+
+
+def _move_held_ccps(session: ExamSession, certification: Certification) -> None:
+    """Held CCPs point to the CCP of the same code in the session's new referential version
+    (_check_candidates_fit made sure it exists)."""
+    by_code = {ccp.code: ccp for ccp in certification.ccps}
+    for candidate in session.candidates:
+        for held in candidate.held_ccps:
+            held.ccp = by_code[held.ccp.code]
 
 
 def change_state(*, session: ExamSession, target: SessionState, actor=None) -> None:

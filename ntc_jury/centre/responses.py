@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, make_response, redirect, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..documents.pdf import PdfEngineUnavailable, render_pdf
@@ -52,3 +52,12 @@ def pdf_response(html: str, filename: str, *, fallback: tuple[str, dict]):
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
+
+
+def not_editable(session, reason: str | None):
+    """A form page asked for a change that would be refused: say why instead of the form
+    (a submitted form goes on to its operation, which refuses it and keeps what was typed)."""
+    if reason is None or request.method != "GET":
+        return None
+    page = render_template("centre/not_editable.html", session=session, message=reason)
+    return page, 409

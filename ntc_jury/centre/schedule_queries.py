@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..core import schedule as core
-from ..models import Candidate, ExamSession, JuryBreak, ScheduleSlot
+from ..extensions import db
+from ..models import AuditEvent, Candidate, ExamSession, JuryBreak, ScheduleSlot
 from . import ics
 from .clock import to_local
 from .explanations import describe_clash
@@ -37,6 +39,8 @@ class Timetable:
     breaks: list[JuryBreak]
     by_candidate: dict[int, list[ScheduleSlot]]
     clashes: list[str]
+    # The working hours (local) the timetable was generated with; None if never generated here.
+    hours: tuple[dt.time, dt.time] | None = None
 
     @property
     def exists(self) -> bool:
@@ -50,6 +54,23 @@ class Timetable:
             or to_local(s.starts_at).date() != to_local(s.ends_at).date()
             for s in self.slots
         )
+
+    def misplaced(self) -> list[Candidate]:
+        """Candidates with a phase outside the session's days, across midnight, or outside the
+        day's working hours: their convocation would print a time nobody can come at."""
+        wrong = {s.candidate_id for s in self.slots if not self._fits(s)}
+        return [c for c in self.session.candidates if c.id in wrong]
+
+    def _fits(self, slot: ScheduleSlot) -> bool:
+        starts, ends = to_local(slot.starts_at), to_local(slot.ends_at)
+        if starts.date() != ends.date():
+            return False
+        if not self.session.starts_on <= starts.date() <= self.session.ends_on:
+            return False
+        if self.hours is None:
+            return True
+        day_start, day_end = self.hours
+        return day_start <= starts.time() and ends.time() <= day_end
 
     def first_oral(self, candidate_id: int) -> ScheduleSlot | None:
         return next(
@@ -73,7 +94,26 @@ def timetable(session: ExamSession) -> Timetable:
     ]
     windows = [core.Window(b.starts_at, b.ends_at) for b in breaks]
     clashes = list(dict.fromkeys(describe_clash(c) for c in core.clashes(timed, windows)))
-    return Timetable(session, slots, breaks, dict(by_candidate), clashes)
+    hours = working_hours(session.id) if slots else None
+    return Timetable(session, slots, breaks, dict(by_candidate), clashes, hours)
+
+
+def working_hours(session_id: int) -> tuple[dt.time, dt.time] | None:
+    """The day's hours of the last generation; the session keeps them nowhere else than in
+    that generation's audit event."""
+    after = db.session.execute(
+        select(AuditEvent.after)
+        .where(AuditEvent.session_id == session_id, AuditEvent.action == "schedule_generated")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    try:
+        return (
+            dt.time.fromisoformat(after["day_start"]),
+            dt.time.fromisoformat(after["day_end"]),
+        )
+    except (TypeError, KeyError, ValueError):
+        return None
 
 
 def day_plan(table: Timetable) -> list[tuple[dt.date, list[PlanRow]]]:

@@ -17,8 +17,8 @@ from ..models import utcnow
 from . import bp, ics, queries
 from .clock import from_local, to_local
 from .forms import CandidateSlotsForm, ScheduleForm
-from .responses import back, done, form_status, pdf_response, refused
-from .rules import CentreError
+from .responses import back, done, form_status, not_editable, pdf_response, refused
+from .rules import CentreError, preparation_refusal
 from .schedule_operations import DayPlan, SlotChange, generate_schedule, update_candidate_slots
 from .schedule_queries import arrival_time, day_plan, jury_events, timetable
 
@@ -58,6 +58,8 @@ def generate(session_id: int):
 def edit_slots(session_id: int, candidate_id: int):
     """Move one candidate's phases or change their rooms."""
     candidate = queries.candidate_or_404(session_id, candidate_id)
+    if refusal := not_editable(candidate.session, preparation_refusal(candidate.session)):
+        return refusal
     slots = queries.candidate_slots(candidate)
     form = CandidateSlotsForm(data={"slots": [_slot_data(s) for s in slots]})
     if form.validate_on_submit():
@@ -108,6 +110,8 @@ def convocation(session_id: int, candidate_id: int):
     table = timetable(queries.session_or_404(session_id))
     if candidate.id not in table.by_candidate:
         return back(_("Générez d'abord le planning."), "centre.schedule", session_id=session_id)
+    if refusal := _misplaced_refusal(table):
+        return refusal
     html = _convocations_html(table, [candidate])
     name = _safe_name(f"convocation-{candidate.candidate_number}.pdf")
     return pdf_response(html, name, fallback=("centre.schedule", {"session_id": session_id}))
@@ -121,9 +125,24 @@ def all_convocations(session_id: int):
     scheduled = [c for c in table.session.candidates if c.id in table.by_candidate]
     if not scheduled:
         return back(_("Générez d'abord le planning."), "centre.schedule", session_id=session_id)
+    if refusal := _misplaced_refusal(table):
+        return refusal
     html = _convocations_html(table, scheduled)
     name = f"convocations-session-{session_id}.pdf"
     return pdf_response(html, name, fallback=("centre.schedule", {"session_id": session_id}))
+
+
+def _misplaced_refusal(table):
+    """No convocation while some candidate is timed outside the session's days or hours."""
+    misplaced = table.misplaced()
+    if not misplaced:
+        return None
+    message = _(
+        "Convocations impossibles : le planning place %(names)s hors des jours ou des horaires "
+        "de la session. Corrigez le planning (page Planning), puis téléchargez les convocations.",
+        names=", ".join(c.full_name for c in misplaced),
+    )
+    return back(message, "centre.schedule", session_id=table.session.id)
 
 
 def _schedule_page(session, form):

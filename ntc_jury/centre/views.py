@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import render_template
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,8 +17,8 @@ from . import bp, queries
 from .explanations import TRANSITION_LABELS, describe_check
 from .forms import NO_MANAGER, SessionForm, StateForm
 from .operations import STAFF_TRANSITIONS, change_state, create_session, update_session
-from .responses import back, done, form_status, refused
-from .rules import CentreError
+from .responses import back, done, form_status, not_editable, refused
+from .rules import CentreError, edit_refusal, preparation_refusal
 
 
 @bp.get("/")
@@ -61,7 +63,10 @@ def session_detail(session_id: int):
         checklists=checklists,
         describe_check=describe_check,
         transitions=[(t, TRANSITION_LABELS[t]) for t in _staff_transitions(session.state)],
+        edit_refusal=edit_refusal(session),
+        preparation_refusal=preparation_refusal(session),
         state_form=StateForm(),
+        new_op=uuid.uuid4,
     )
 
 
@@ -70,6 +75,8 @@ def session_detail(session_id: int):
 def edit_session(session_id: int):
     """Correct a session's format, place, dates, CERES number or manager."""
     session = queries.session_or_404(session_id)
+    if refusal := not_editable(session, edit_refusal(session)):
+        return refusal
     form = _session_form(session)
     if form.validate_on_submit():
         try:

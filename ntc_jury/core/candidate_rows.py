@@ -99,7 +99,8 @@ _CCP_ITEM = re.compile(r"(?:CCP\s*)?(\d+)")
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """What is wrong, where: `line` is the file's line (1 is the header), `column` 0-based."""
+    """What is wrong, where: `line` is the file's own line (or spreadsheet row) number, blank
+    lines above the header counted, `column` 0-based."""
 
     code: str
     line: int | None = None
@@ -172,17 +173,21 @@ def column_letter(index: int) -> str:
 def parse_candidate_rows(table: Sequence[Sequence[str]], context: SessionContext) -> ParsedRows:
     """Check every row of `table` (header first); rows are created only if nothing is wrong."""
     table = [list(row) for row in table]
-    while table and not any(cell.strip() for cell in table[0]):
-        table.pop(0)  # blank lines above the header
-    if not table:
+    # Blank lines above the header are skipped, but still counted: the line numbers given
+    # back are the ones the spreadsheet or the text editor shows.
+    first = next((i for i, row in enumerate(table) if any(cell.strip() for cell in row)), None)
+    if first is None:
         return ParsedRows((), (Problem("empty_file"),))
-    header = [cell.strip() for cell in table[0]]
-    columns, problems = match_columns(header)
+    header_line = first + 1
+    header = [cell.strip() for cell in table[first]]
+    columns, problems = match_columns(header, line=header_line)
+    if not columns:
+        return ParsedRows((), (_not_a_header(table, first),))
     if problems:
         return ParsedRows((), tuple(problems))
     rows: list[CandidateRow] = []
     problems = []
-    for index, cells in enumerate(table[1:], start=2):
+    for index, cells in enumerate(table[first + 1 :], start=header_line + 1):
         if not any(cell.strip() for cell in cells):
             continue  # spreadsheets keep blank lines; they create nothing
         row, row_problems = _parse_row(index, cells, header, columns, context)
@@ -196,22 +201,31 @@ def parse_candidate_rows(table: Sequence[Sequence[str]], context: SessionContext
     return ParsedRows(tuple(rows), tuple(problems))
 
 
-def match_columns(header: Sequence[str]) -> tuple[dict[str, int], list[Problem]]:
-    """Field → column index, and the problems of the header line."""
+def _not_a_header(table: list[list[str]], first: int) -> Problem:
+    """The first line names no known column: a title above the header, most often. Points to
+    the line that looks like the header, if one of the next few does."""
+    for index in range(first + 1, min(len(table), first + 11)):
+        if len(match_columns([cell.strip() for cell in table[index]])[0]) >= 2:
+            return Problem("header_not_first", line=first + 1, params={"header_line": index + 1})
+    return Problem("no_header", line=first + 1)
+
+
+def match_columns(header: Sequence[str], *, line: int = 1) -> tuple[dict[str, int], list[Problem]]:
+    """Field → column index, and the problems of the header line (the file's `line`)."""
     columns: dict[str, int] = {}
     problems: list[Problem] = []
     for index, text in enumerate(header):
         if not text:
-            problems.append(Problem("blank_column", line=1, column=index))
+            problems.append(Problem("blank_column", line=line, column=index))
             continue
         name = _FIELD_OF_HEADER.get(normalise(text))
         if name is None:
-            problems.append(Problem("unknown_column", line=1, column=index, header=text))
+            problems.append(Problem("unknown_column", line=line, column=index, header=text))
         elif name in columns:
             problems.append(
                 Problem(
                     "duplicate_column",
-                    line=1,
+                    line=line,
                     column=index,
                     header=text,
                     name=name,
@@ -220,7 +234,7 @@ def match_columns(header: Sequence[str]) -> tuple[dict[str, int], list[Problem]]
             )
         else:
             columns[name] = index
-    problems += [Problem("missing_column", line=1, name=f) for f in REQUIRED if f not in columns]
+    problems += [Problem("missing_column", line=line, name=f) for f in REQUIRED if f not in columns]
     return columns, problems
 
 

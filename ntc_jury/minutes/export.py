@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -49,6 +50,96 @@ MANIFEST = "SHA256SUMS"
 SESSION_DATA = "session-data.json"
 RESULTS = "resultats.csv"
 
+_WHO = ("candidate_id", "candidate_number")
+# Each table's columns, so an empty table still exports its header line (a file holding only
+# the BOM reads as broken). tests/minutes/test_export_csv.py checks them against the rows.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "candidates": (
+        *_WHO,
+        "last_name",
+        "first_name",
+        "birth_date",
+        "route",
+        "held_ccps",
+        "presence",
+        "presence_note",
+    ),
+    "jury": ("jury_member_id", "name", "role", "present"),
+    "marks": (
+        *_WHO,
+        "jury_member_id",
+        "juror",
+        "competency",
+        "criterion",
+        "criterion_id",
+        "modality",
+        "observed",
+        "updated_at",
+    ),
+    "transversal_marks": (
+        *_WHO,
+        "jury_member_id",
+        "juror",
+        "transversal",
+        "competency",
+        "observed",
+        "updated_at",
+    ),
+    "grid_completions": (*_WHO, "jury_member_id", "juror", "modality", "completed_at"),
+    "observations": (
+        *_WHO,
+        "jury_member_id",
+        "juror",
+        "phase",
+        "competency",
+        "text",
+        "updated_at",
+    ),
+    "decisions": (
+        *_WHO,
+        "level",
+        "subject",
+        "outcome",
+        "reason",
+        "suggestion",
+        "decided_by",
+        "decided_at",
+    ),
+    "deliberations": (
+        "round",
+        "opened_at",
+        "incomplete_grids_acknowledged",
+        "reopen_reason",
+        "locked_at",
+        "superseded_at",
+    ),
+    "signatures": (
+        "round",
+        "jury_member_id",
+        "juror",
+        "signed_at",
+        "decisions_sha256",
+        "user_agent",
+    ),
+    "incidents": (*_WHO, "kind", "text", "reported_by", "reported_at"),
+    "audit_log": (
+        "id",
+        "at",
+        "actor_kind",
+        "actor_id",
+        "actor_label",
+        "action",
+        "target_type",
+        "target_id",
+        "before",
+        "after",
+        "op_id",
+        "ip",
+        "prev_hash",
+        "hash",
+    ),
+}
+
 
 def session_zip(session: ExamSession) -> tuple[bytes, str, int]:
     """(the ZIP's bytes, the SHA-256 of its manifest, how many files the manifest lists)."""
@@ -62,9 +153,9 @@ def session_zip(session: ExamSession) -> tuple[bytes, str, int]:
         files[f"pdf/{document.name}-v{document.version}.pdf"] = document.content
     data = tables(session)
     for name, rows in data.items():
-        files[f"csv/{name}.csv"] = _csv(rows)
+        files[f"csv/{name}.csv"] = _csv(rows, COLUMNS[name])
         files[f"json/{name}.json"] = _json(rows)
-    files[RESULTS] = _csv(results(session, data))
+    files[RESULTS] = _csv(results(session, data), results_columns(session))
     manifest = "".join(
         f"{hashlib.sha256(body).hexdigest()}  {path}\n" for path, body in sorted(files.items())
     ).encode("utf-8")
@@ -218,6 +309,13 @@ def _candidates(session: ExamSession) -> list[Candidate]:
     )
 
 
+def results_columns(session: ExamSession) -> list[str]:
+    """The French headers of resultats.csv: identity, presence, each CCP, the title."""
+    ccps = [c.code for c in referential(session.certification_id).ccps]
+    identity = [_("N° de candidat"), _("Nom"), _("Prénom"), _("Parcours"), _("Présence")]
+    return [*identity, *ccps, _("Titre")]
+
+
 def results(session: ExamSession, data: dict[str, list[dict]]) -> list[dict]:
     """One row per candidate, French headers and words: what each CCP and the title became."""
     ccps = [c.code for c in referential(session.certification_id).ccps]
@@ -341,10 +439,12 @@ def _cell(value):
     return value
 
 
-def _csv(rows: list[dict]) -> bytes:
+def _csv(rows: list[dict], columns: Sequence[str] | None = None) -> bytes:
+    """The rows as CSV; the header line is written even when there is no row."""
+    fieldnames = list(columns) if columns is not None else list(rows[0]) if rows else []
     buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter=";")
+    if fieldnames:
+        writer = csv.DictWriter(buffer, fieldnames=fieldnames, delimiter=";")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _cell(v) for k, v in row.items()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -242,7 +243,9 @@ def test_the_access_card_shows_a_qr_code_the_link_and_the_pin(app, db, exam):
     staff, user = staff_client(app, db)
     member = exam.jury_members[1]
 
-    response = staff.post(f"/centre/sessions/{exam.id}/jury/{member.id}/acces")
+    response = staff.post(
+        f"/centre/sessions/{exam.id}/jury/{member.id}/acces", data={"op_id": str(uuid.uuid4())}
+    )
 
     assert response.status_code == 200
     body = page_text(response)
@@ -271,7 +274,7 @@ def test_printing_all_cards_issues_every_jurors_access(app, db, exam):
     issue_access(exam.jury_members[0])
     db.session.commit()
 
-    response = staff.post(f"/centre/sessions/{exam.id}/cartes")
+    response = staff.post(f"/centre/sessions/{exam.id}/cartes", data={"op_id": str(uuid.uuid4())})
 
     assert response.status_code == 200
     body = page_text(response)
@@ -291,7 +294,9 @@ def test_staff_cannot_reach_a_juror_through_another_sessions_url(app, db, ntc, e
     member = issued.member
 
     revoke = staff.post(f"/centre/sessions/{other.id}/jury/{member.id}/revoquer")
-    reissue = staff.post(f"/centre/sessions/{other.id}/jury/{member.id}/acces")
+    reissue = staff.post(
+        f"/centre/sessions/{other.id}/jury/{member.id}/acces", data={"op_id": str(uuid.uuid4())}
+    )
 
     assert revoke.status_code == reissue.status_code == 404
     db.session.refresh(member)
@@ -309,7 +314,9 @@ def test_reissue_kills_the_old_link_and_the_sign_ins_made_with_it(app, client, d
     assert client.get("/jury/").status_code == 200
     staff, _ = staff_client(app, db)
 
-    response = staff.post(f"/centre/sessions/{exam.id}/jury/{old.member.id}/acces")
+    response = staff.post(
+        f"/centre/sessions/{exam.id}/jury/{old.member.id}/acces", data={"op_id": str(uuid.uuid4())}
+    )
 
     assert response.status_code == 200
     assert_signed_out(client)

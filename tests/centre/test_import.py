@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from ntc_jury.centre import importing
 from ntc_jury.core.vocabulary import Route, SessionState
 from ntc_jury.models import AuditEvent, Candidate, HeldCcp
 from tests.centre.conftest import audit_actions, count
@@ -355,3 +356,50 @@ def test_a_body_over_the_request_limit_is_refused_before_it_is_read(staff_client
     page = text(response)
     assert "Envoi trop volumineux" in page and "10 Mo au plus" in page
     assert count(db, Candidate) == 2  # the two candidates `exam` starts with
+
+
+def _xlsx(rows) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_problems_give_the_spreadsheet_row_below_blank_rows(staff_client, db, exam, import_dir):
+    header = ["Nom", "Prénom", "Date de naissance", "Numéro de candidat", "Parcours"]
+    content = _xlsx(
+        [
+            [None] * 5,
+            [None] * 5,
+            header,
+            ["Martin", "Léa", "32/01/1990", "A1", "formation"],
+        ]
+    )
+    response = upload(staff_client, exam, content, "inscrits.xlsx")
+    assert "Ligne 4, colonne C (Date de naissance)" in text(response)
+    assert "Ligne 2," not in text(response)
+    assert_nothing_written(db, exam, import_dir)
+
+
+def test_a_title_above_the_header_is_explained_in_french(staff_client, db, exam, import_dir):
+    content = (
+        "Liste des inscrits — session de mars;;;;\n"
+        "Nom;Prénom;Date de naissance;Numéro de candidat;Parcours\n"
+        "Martin;Léa;12/03/1990;A1;formation\n"
+    ).encode()
+    page = text(upload(staff_client, exam, content))
+    assert "La ligne d'en-tête (nom, prénom, date de naissance…) doit être la première" in page
+    assert "elle semble être à la ligne 2" in page
+    assert "inconnue" not in page
+    assert_nothing_written(db, exam, import_dir)
+
+
+def test_the_row_limit_is_written_the_french_way(staff_client, db, exam, import_dir, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_ROWS", 1_000)
+    response = upload(staff_client, exam, csv_rows(1_001))
+    page = response.get_data(as_text=True)
+    assert "Le fichier dépasse 1\u202f000 lignes : découpez-le." in html.unescape(page)
+    assert_nothing_written(db, exam, import_dir)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
+import uuid
 
-from ntc_jury.core.vocabulary import JuryRole
-from ntc_jury.models import JuryMember
+from ntc_jury.core.vocabulary import JuryRole, SessionState
+from ntc_jury.models import JuryMember, utcnow
 from tests.centre.conftest import audit_actions, count
-from tests.factories import make_session
+from tests.factories import issue_access, make_session
 
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
+
+
+def one_form() -> dict:
+    """The one-time id the session page puts in each access form."""
+    return {"op_id": str(uuid.uuid4())}
 
 
 def member_data(**changes) -> dict:
@@ -116,7 +123,7 @@ def test_member_of_another_session_is_404(staff_client, db, ntc, exam):
 
 def test_access_cards_still_work(staff_client, db, exam):
     member = exam.jury_members[1]
-    card = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/acces")
+    card = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/acces", data=one_form())
     assert card.status_code == 200 and "data-pin" in text(card)
     # The link and PIN in clear: neither the browser nor a proxy keeps the page.
     assert card.headers["Cache-Control"] == "private, no-store"
@@ -126,7 +133,7 @@ def test_access_cards_still_work(staff_client, db, exam):
     assert revoke.status_code == 303
     db.session.expire_all()
     assert db.session.get(JuryMember, member.id).access_revoked_at is not None
-    cards = staff_client.post(f"/centre/sessions/{exam.id}/cartes")
+    cards = staff_client.post(f"/centre/sessions/{exam.id}/cartes", data=one_form())
     assert text(cards).count("data-pin") == 2
     assert cards.headers["Cache-Control"] == "private, no-store"
 
@@ -134,7 +141,7 @@ def test_access_cards_still_work(staff_client, db, exam):
 def test_access_cards_give_every_day_of_a_longer_session(staff_client, db, exam):
     exam.starts_on, exam.ends_on = dt.date(2026, 12, 10), dt.date(2026, 12, 11)
     db.session.commit()
-    cards = text(staff_client.post(f"/centre/sessions/{exam.id}/cartes"))
+    cards = text(staff_client.post(f"/centre/sessions/{exam.id}/cartes", data=one_form()))
     assert "du 10 décembre 2026 au 11 décembre 2026" in cards
 
 
@@ -180,3 +187,85 @@ def test_a_juror_is_recorded_absent_on_exam_day_but_never_the_chair(staff_client
     assert back.status_code == 303
     db.session.expire_all()
     assert db.session.get(JuryMember, member.id).present is True
+
+
+def test_a_juror_link_can_be_revoked_on_a_locked_session(staff_client, db, exam):
+    member = exam.jury_members[1]
+    issue_access(member)
+    exam.locked_at = utcnow()
+    exam.state = SessionState.CLOSED
+    db.session.commit()
+    revoke = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/revoquer")
+    assert revoke.status_code == 303
+    db.session.expire_all()
+    revoked = db.session.get(JuryMember, member.id)
+    assert revoked.access_revoked_at is not None and revoked.pin_hash is None
+    assert audit_actions(db, exam.id)[-1] == "jury_access_revoked"
+    # The rest of the jury stays locked.
+    refused = staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/president")
+    assert refused.status_code == 409
+
+
+def _pins(response) -> list[str]:
+    return re.findall(r"data-pin>\s*(\d{6})\s*<", response.get_data(as_text=True))
+
+
+def test_reloading_the_cards_page_issues_nothing_again(staff_client, db, exam):
+    page = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    op_ids = re.findall(r'name="op_id" value="([0-9a-f-]{36})"', page)
+    assert len(op_ids) == len(set(op_ids)) == len(exam.jury_members) + 1
+    all_cards = f"/centre/sessions/{exam.id}/cartes"
+    first = staff_client.post(all_cards, data={"op_id": op_ids[-1]})
+    assert first.status_code == 200 and len(_pins(first)) == 2
+    assert first.headers["Cache-Control"] == "private, no-store"
+    db.session.expire_all()
+    digests = [m.access_token_sha256 for m in exam.jury_members]
+    events = len(audit_actions(db, exam.id))
+
+    replay = staff_client.post(all_cards, data={"op_id": op_ids[-1]})
+    assert replay.status_code == 303
+    assert replay.headers["Location"] == f"/centre/sessions/{exam.id}"
+    db.session.expire_all()
+    assert [m.access_token_sha256 for m in exam.jury_members] == digests
+    assert len(audit_actions(db, exam.id)) == events
+    shown = text(staff_client.get(replay.headers["Location"]))
+    assert "Ces liens et codes PIN ont déjà été émis : ils ne sont affichés qu'une fois." in shown
+
+    # The same for one juror's card; a fresh form from the session page issues again.
+    member = exam.jury_members[1]
+    url = f"/centre/sessions/{exam.id}/jury/{member.id}/acces"
+    assert staff_client.post(url, data={"op_id": op_ids[1]}).status_code == 200
+    assert staff_client.post(url, data={"op_id": op_ids[1]}).status_code == 303
+    assert staff_client.post(url, data=one_form()).status_code == 200
+    assert audit_actions(db, exam.id).count("jury_access_cards_issued") == 3
+
+
+def test_an_access_form_without_a_valid_id_is_refused_in_french(staff_client, db, exam):
+    member = exam.jury_members[1]
+    for data in ({}, {"op_id": "pas-un-identifiant"}):
+        for url in (
+            f"/centre/sessions/{exam.id}/cartes",
+            f"/centre/sessions/{exam.id}/jury/{member.id}/acces",
+        ):
+            response = staff_client.post(url, data=data)
+            assert response.status_code == 303, url
+            shown = text(staff_client.get(response.headers["Location"]))
+            assert "Ce formulaire d'émission des liens n'est pas valide." in shown
+    db.session.expire_all()
+    assert db.session.get(JuryMember, member.id).access_token_sha256 is None
+
+
+def test_access_wording_never_needs_an_elision(staff_client, db, exam):
+    member = exam.jury_members[1]
+    member.first_name, member.last_name = "Anne", "Roux"
+    db.session.commit()
+    cards = text(
+        staff_client.post(f"/centre/sessions/{exam.id}/jury/{member.id}/acces", data=one_form())
+    )
+    assert "Code PIN — Anne Roux" in cards and "Carte d'accès — Anne Roux" in cards
+    assert "de Anne" not in cards
+    revoke = staff_client.post(
+        f"/centre/sessions/{exam.id}/jury/{member.id}/revoquer", follow_redirects=True
+    )
+    assert "Accès révoqué : Anne Roux." in text(revoke)
+    assert "de Anne" not in text(revoke)

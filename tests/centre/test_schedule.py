@@ -47,6 +47,12 @@ def title4(db, ntc):
     return made
 
 
+def fit_in_three_days(db, exam):
+    """4 titles need a third day: on two, the last candidate's orals run into the night."""
+    exam.ends_on = DAY + dt.timedelta(days=2)
+    db.session.commit()
+
+
 def generate(client, exam, **changes):
     data = {
         "day_start": "08:30",
@@ -251,6 +257,7 @@ def test_day_plan_leaves_out_a_day_with_no_exam(staff_client, db, title4):
 
 
 def test_convocation_pdf(staff_client, db, title4):
+    fit_in_three_days(db, title4)
     generate(staff_client, title4)
     candidate = title4.candidates[0]
     response = staff_client.get(
@@ -269,6 +276,7 @@ def test_convocation_pdf(staff_client, db, title4):
 
 
 def test_all_convocations_one_page_each(staff_client, db, title4):
+    fit_in_three_days(db, title4)
     generate(staff_client, title4)
     response = staff_client.get(f"/centre/sessions/{title4.id}/convocations.pdf")
     reader = pypdf.PdfReader(io.BytesIO(response.data))
@@ -308,3 +316,46 @@ def test_jury_calendar(staff_client, db, title4):
     assert first["DTSTART"] == "20260310T120000Z"  # 13:00 in Paris (UTC+1 in March)
     assert first["LOCATION"].startswith("Salle 12")
     assert sum(e["SUMMARY"] == "Déjeuner" for e in events) == 2
+
+
+def test_no_convocation_while_the_timetable_overflows_the_session(staff_client, db, ntc):
+    one_day = make_session(ntc, starts_on=DAY, candidates=4)
+    db.session.commit()
+    generate(staff_client, one_day)  # 4 titles cannot fit in one day: it runs into the night
+    page = text(staff_client.get(f"/centre/sessions/{one_day.id}/planning"))
+    assert 'id="convocations-blocked"' in page
+    assert "Les convocations sont bloquées tant que le planning ne tient pas" in page
+    assert "convocations.pdf" not in page and "convocation.pdf" not in page
+    late = max(one_day.candidates, key=lambda c: c.schedule_position)
+    for url in (
+        f"/centre/sessions/{one_day.id}/convocations.pdf",
+        f"/centre/sessions/{one_day.id}/candidats/{late.id}/convocation.pdf",
+    ):
+        response = staff_client.get(url)
+        assert response.status_code == 303, url
+        assert response.headers["Location"] == f"/centre/sessions/{one_day.id}/planning"
+        shown = text(staff_client.get(response.headers["Location"]))
+        assert "Convocations impossibles" in shown and late.full_name in shown
+
+    # More days make it fit: convocations are back.
+    fit_in_three_days(db, one_day)
+    generate(staff_client, one_day)
+    page = text(staff_client.get(f"/centre/sessions/{one_day.id}/planning"))
+    assert 'id="convocations-blocked"' not in page
+    ok = staff_client.get(f"/centre/sessions/{one_day.id}/convocations.pdf")
+    assert ok.status_code == 200
+
+
+def test_a_slot_moved_outside_the_working_hours_blocks_the_convocations(staff_client, db, title4):
+    generate(staff_client, title4, day_end="18:30")
+    candidate = title4.candidates[0]
+    slot = max(slots_of(db, candidate).values(), key=lambda s: s.ends_at)
+    # Same day, inside the session, but after the day's end (18:30).
+    slot.starts_at = dt.datetime.combine(DAY, dt.time(19, 0), PARIS).astimezone(dt.UTC)
+    slot.ends_at = slot.starts_at + dt.timedelta(minutes=30)
+    db.session.commit()
+    response = staff_client.get(
+        f"/centre/sessions/{title4.id}/candidats/{candidate.id}/convocation.pdf"
+    )
+    assert response.status_code == 303
+    assert candidate.full_name in text(staff_client.get(response.headers["Location"]))

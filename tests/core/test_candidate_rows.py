@@ -256,3 +256,38 @@ def test_helpers():
         "ZZ",
         "AAA",
     ]
+
+
+def test_line_numbers_count_the_blank_lines_above_the_header():
+    blank = ["", "", "", "", ""]
+    parsed = parse_candidate_rows(
+        [
+            blank,
+            blank,
+            HEADER,
+            ["Martin", "Léa", "12/03/1990", "A1", "formation"],
+            ["Petit", "Antoine", "32/01/1999", "A2", "VAE"],
+        ],
+        CONTEXT,
+    )
+    assert [row.line for row in parsed.rows] == [4]
+    assert codes(parsed) == [("bad_date", 5, 2)]
+    header_problem = parse_candidate_rows([blank, [*HEADER, "Téléphone"]], CONTEXT)
+    assert codes(header_problem) == [("unknown_column", 2, 5)]
+
+
+def test_a_title_line_above_the_header_is_named_once():
+    parsed = parse_candidate_rows(
+        [
+            ["Liste des inscrits — session de mars", "", "", "", ""],
+            ["", "", "", "", ""],
+            HEADER,
+            ["Martin", "Léa", "12/03/1990", "A1", "formation"],
+        ],
+        CONTEXT,
+    )
+    assert [(p.code, p.line, p.params) for p in parsed.problems] == [
+        ("header_not_first", 1, {"header_line": 3})
+    ]
+    no_header = parse_candidate_rows([["Martin", "Léa", "12/03/1990", "A1", "formation"]], CONTEXT)
+    assert codes(no_header) == [("no_header", 1, None)]

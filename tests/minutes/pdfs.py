@@ -44,3 +44,9 @@ def pdfa_identification(content: bytes) -> tuple[str | None, str | None]:
 def pikepdf_status(content: bytes) -> str:
     with pikepdf.open(io.BytesIO(content)) as pdf:
         return pdf.open_metadata().pdfa_status
+
+
+def xmp_keywords(content: bytes) -> str | None:
+    """pdf:Keywords of the XMP packet (what archive software indexes the document by)."""
+    with pikepdf.open(io.BytesIO(content)) as pdf:
+        return pdf.open_metadata().get("pdf:Keywords")

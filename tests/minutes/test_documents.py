@@ -21,7 +21,14 @@ from tests.minutes.builders import (
     TITLE_FAIL_REASON,
     amend_and_resign,
 )
-from tests.minutes.pdfs import page_texts, pdfa_identification, pikepdf_status, reader, text
+from tests.minutes.pdfs import (
+    page_texts,
+    pdfa_identification,
+    pikepdf_status,
+    reader,
+    text,
+    xmp_keywords,
+)
 
 # The grille de synthèse of an NTC titre complet candidate, with the RE's 51 criteria verbatim:
 # CCP1 (4 competencies, 23 criteria) from page 1, CCP2 (5 competencies, 28 criteria) from a new
@@ -239,3 +246,18 @@ def test_nothing_is_generated_for_a_session_that_is_not_locked(db, ntc):
         operations.build_export_zip(session=session)
     db.session.rollback()
     assert _documents() == 0
+
+
+def test_each_kind_of_document_carries_its_own_keywords(built):
+    minutes = operations.generate_minutes(session=built.session)
+    documents = operations.generate_candidate_sheets(session=built.session)
+    db.session.commit()
+    by_kind = {d.kind: d for d in documents}
+    code = built.session.certification.code
+    assert xmp_keywords(minutes.content) == f"{code}, procès-verbal, délibération"
+    assert xmp_keywords(by_kind["result_sheet"].content) == (
+        f"{code}, fiche individuelle de résultats, résultats du candidat"
+    )
+    assert xmp_keywords(by_kind["synthesis_grid"].content) == (
+        f"{code}, grille de synthèse, critères d'évaluation"
+    )
