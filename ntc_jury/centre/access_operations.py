@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from ..audit.operations import lock_chain, record_event
 from ..auth import operations as auth_ops
 from ..auth.operations import IssuedAccess
 from ..extensions import db
+from ..jury.payloads import is_uuid
 from ..models import AuditEvent, ExamSession, JuryMember
 from .rules import CentreError
 
@@ -27,7 +27,7 @@ def issue_access_cards(
 ) -> list[IssuedAccess]:
     """Issue new links and PINs for `members`, at most once per form (`op_id`, made when the
     session page was shown): reloading the cards page must not invalidate cards just printed."""
-    if not _is_uuid(op_id):
+    if not is_uuid(op_id):
         raise CentreError(
             _(
                 "Ce formulaire d'émission des liens n'est pas valide. Rechargez la page de la "
@@ -60,13 +60,3 @@ def issue_access_cards(
         op_id=op_id,
     )
     return issued
-
-
-def _is_uuid(value) -> bool:
-    if not isinstance(value, str) or len(value) != 36:
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
