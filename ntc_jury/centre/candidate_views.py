@@ -9,11 +9,11 @@ from wtforms import SelectChoice
 
 from ..access import staff_required
 from ..core.vocabulary import Presence, Route
-from . import bp, queries
+from . import bp, queries, removal_operations
 from .candidate_operations import add_candidate, update_candidate
 from .explanations import describe_check
 from .forms import CandidateForm
-from .responses import done, form_status, not_editable, refused
+from .responses import back, done, form_status, not_editable, refused
 from .rules import CentreError, preparation_refusal
 
 
@@ -64,6 +64,25 @@ def edit_candidate(session_id: int, candidate_id: int):
     return _page(form, session, candidate)
 
 
+@bp.post("/sessions/<int:session_id>/candidats/<int:candidate_id>/retirer")
+@staff_required
+def remove_candidate(session_id: int, candidate_id: int):
+    """Remove a candidate added by mistake (only while nothing is recorded about them)."""
+    candidate = queries.candidate_or_404(session_id, candidate_id)
+    name = candidate.full_name
+    try:
+        removal_operations.remove_candidate(candidate=candidate, actor=current_user)
+    except CentreError as error:
+        return back(
+            str(error), "centre.edit_candidate", session_id=session_id, candidate_id=candidate_id
+        )
+    return done(
+        _("Candidat retiré de la session : %(name)s.", name=name),
+        "centre.session_detail",
+        session_id=session_id,
+    )
+
+
 def _page(form: CandidateForm, session, candidate):
     checks = queries.eligibility_checklist(candidate, session.format) if candidate else ()
     return render_template(
@@ -73,6 +92,9 @@ def _page(form: CandidateForm, session, candidate):
         candidate=candidate,
         checks=checks,
         describe_check=describe_check,
+        removal_refusal=removal_operations.candidate_removal_refusal(candidate)
+        if candidate
+        else None,
     ), form_status(form)
 
 

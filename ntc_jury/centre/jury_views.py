@@ -10,7 +10,7 @@ from ..access import staff_required
 from ..auth import operations as auth_ops
 from ..extensions import db
 from ..locking import allowed_when_locked
-from . import bp, queries
+from . import bp, queries, removal_operations
 from .access_cards import card_for
 from .access_operations import AlreadyIssued, issue_access_cards
 from .forms import JuryMemberForm
@@ -64,7 +64,11 @@ def edit_member(session_id: int, member_id: int):
                 _("Membre du jury modifié."), "centre.session_detail", session_id=session_id
             )
     return render_template(
-        "centre/jury_member_form.html", form=form, session=member.session, member=member
+        "centre/jury_member_form.html",
+        form=form,
+        session=member.session,
+        member=member,
+        removal_refusal=removal_operations.member_removal_refusal(member),
     ), form_status(form)
 
 
@@ -131,6 +135,23 @@ def revoke_access(session_id: int, member_id: int):
     auth_ops.revoke_jury_access(member=member, actor=current_user)
     message = _("Accès révoqué : %(name)s.", name=member.full_name)
     return done(message, "centre.session_detail", session_id=session_id)
+
+
+@bp.post("/sessions/<int:session_id>/jury/<int:member_id>/retirer")
+@staff_required
+def remove_member(session_id: int, member_id: int):
+    """Remove a juror added by mistake (only while they have recorded nothing)."""
+    member = queries.member_or_404(session_id, member_id)
+    name = member.full_name
+    try:
+        removal_operations.remove_jury_member(member=member, actor=current_user)
+    except CentreError as error:
+        return back(str(error), "centre.edit_member", session_id=session_id, member_id=member_id)
+    return done(
+        _("Membre retiré du jury : %(name)s.", name=name),
+        "centre.session_detail",
+        session_id=session_id,
+    )
 
 
 def _member_fields(form: JuryMemberForm) -> dict:
