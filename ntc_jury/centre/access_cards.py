@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import segno
-from flask import url_for
+from flask import current_app, request, url_for
 
 from ..auth.operations import IssuedAccess
 
@@ -34,3 +34,14 @@ def card_for(issued: IssuedAccess, base_url: str) -> AccessCard:
         pin=issued.pin,
         qr_svg=svg,
     )
+
+
+def link_base_mismatch() -> tuple[str, str] | None:
+    """(printed base, address in use) when the links printed on the cards would point
+    elsewhere than where staff reach the app (NTC_PUBLIC_URL left at its default, for
+    instance); None when they agree."""
+    printed = current_app.config["PUBLIC_URL"].rstrip("/")
+    here = request.host_url.rstrip("/")
+    if printed.lower() == here.lower():
+        return None
+    return printed, here

@@ -14,6 +14,7 @@ from ..auth.identity import juror_access_window
 from ..core.vocabulary import SESSION_TRANSITIONS, SessionState
 from ..locking import allowed_when_locked
 from . import bp, queries
+from .access_cards import link_base_mismatch
 from .explanations import TRANSITION_LABELS, describe_check
 from .forms import NO_MANAGER, SessionForm, StateForm
 from .operations import STAFF_TRANSITIONS, change_state, create_session, update_session
@@ -67,6 +68,7 @@ def session_detail(session_id: int):
         preparation_refusal=preparation_refusal(session),
         state_form=StateForm(),
         new_op=uuid.uuid4,
+        link_mismatch=link_base_mismatch(),
     )
 
 

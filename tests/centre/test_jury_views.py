@@ -269,3 +269,17 @@ def test_access_wording_never_needs_an_elision(staff_client, db, exam):
     )
     assert "Accès révoqué : Anne Roux." in text(revoke)
     assert "de Anne" not in text(revoke)
+
+
+def test_the_session_page_warns_when_printed_links_would_point_elsewhere(
+    staff_client, exam, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "http://127.0.0.1:5000")
+    page = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    assert 'id="link-base-warning"' in page
+    assert "pointeront vers http://127.0.0.1:5000" in page
+    assert "à l'adresse http://localhost" in page
+
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "http://localhost/")
+    page = text(staff_client.get(f"/centre/sessions/{exam.id}"))
+    assert 'id="link-base-warning"' not in page
