@@ -82,6 +82,9 @@
       if (!item) return;
       var on = truthy(p.observed);
       var button = item.querySelector("button.tick");
+      // What the server rendered: a refused tap goes back to it.
+      if (button && !item.hasAttribute("data-rendered")) item.setAttribute("data-rendered", button.getAttribute("aria-pressed"));
+      if (state !== "error") clearRefusal(item);
       if (button && op.kind === "mark" && (button.getAttribute("aria-pressed") === "true") !== on) {
         countInGrid(p.modality, on ? 1 : -1);
       }
@@ -92,6 +95,8 @@
     } else if (op.kind === "grid") {
       var grid = document.getElementById(id);
       if (!grid) return;
+      if (!grid.hasAttribute("data-rendered")) grid.setAttribute("data-rendered", grid.classList.contains("finished") ? "true" : "false");
+      if (state !== "error") clearRefusal(grid);
       var done = truthy(p.completed);
       grid.classList.toggle("finished", done);
       grid.setAttribute("data-state", state);
@@ -104,6 +109,7 @@
       });
     } else if (op.kind === "observation") {
       var area = document.getElementById(id);
+      if (area && state !== "error") clearRefusal(area);
       if (area && document.activeElement !== area) area.value = p.text;
       var status = document.getElementById(id + "-status");
       if (status) {
@@ -411,9 +417,44 @@
     }, 4000);
   }
 
+  // A refused operation (or one the phone would not keep) is no longer shown as done: the
+  // subject goes back to what this document showed before it (the last operation still
+  // standing, else the server's rendering), the message is put next to it, and the device's
+  // ledger forgets it.
   function revert(op, message) {
+    var index = docOps.indexOf(op);
+    if (index === -1) index = docOps.map(function (o) { return o.op_id; }).indexOf(op.op_id);
+    if (index !== -1) docOps.splice(index, 1);
     var item = op.candidate === candidateOnPage() ? document.getElementById(subjectId(op)) : null;
-    if (item) item.setAttribute("data-state", "error");
+    if (item) {
+      var id = subjectId(op);
+      var before = null;
+      docOps.forEach(function (o) { if (o.candidate === op.candidate && subjectId(o) === id) before = o; });
+      var restore = before;
+      var rendered = item.getAttribute("data-rendered");
+      if (!restore && rendered !== null && (op.kind === "mark" || op.kind === "transversal" || op.kind === "grid")) {
+        var payload = {};
+        Object.keys(op.payload).forEach(function (k) { payload[k] = op.payload[k]; });
+        payload[op.kind === "grid" ? "completed" : "observed"] = rendered === "true";
+        restore = { kind: op.kind, payload: payload, candidate: op.candidate };
+      }
+      if (restore) applyOnScreen(restore, "error");
+      item.setAttribute("data-state", "error");
+      if (op.kind === "observation") {
+        var status = document.getElementById(id + "-status");
+        if (status) { status.setAttribute("data-state", "error"); status.textContent = message; }
+      } else {
+        var note = item.querySelector(":scope > .field-error[data-refusal]");
+        if (!note) {
+          note = document.createElement("p");
+          note.className = "field-error";
+          note.setAttribute("role", "alert");
+          note.setAttribute("data-refusal", "");
+          item.appendChild(note);
+        }
+        note.textContent = message;
+      }
+    }
     var list = document.getElementById("refused-operations");
     if (list) {
       var li = document.createElement("li");
@@ -421,6 +462,16 @@
       list.appendChild(li);
       var box = document.getElementById("refused-box");
       if (box) box.hidden = false;
+    }
+  }
+
+  // Tapped again: the refusal shown there is read, and no longer counted in the header.
+  function clearRefusal(item) {
+    var note = item.querySelector(":scope > .field-error[data-refusal]");
+    if (note) note.remove();
+    var candidate = candidateOnPage();
+    for (var i = refused.length - 1; i >= 0; i -= 1) {
+      if (refused[i].op.candidate === candidate && subjectId(refused[i].op) === item.id) refused.splice(i, 1);
     }
   }
 
@@ -467,6 +518,12 @@
       var n = entries.length + storing + typing();
       if (authLost) { state = "error"; text = words.signedOut; }
       else if (notStored.length) { state = "error"; text = words.notStored; }
+      else if (refused.length) {
+        // Refused entries are not saved: the header must not say "Tout est enregistré".
+        state = "error";
+        text = plural("refused", refused.length).replace("%n", refused.length);
+        if (n) text += " · " + words.pending.replace("%n", n);
+      }
       else if (!navigator.onLine || body.getAttribute("data-online") === "false") {
         state = "offline";
         text = n ? words.offlinePending.replace("%n", n) : words.offline;

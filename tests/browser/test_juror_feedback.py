@@ -1,0 +1,109 @@
+"""What the juror's phone shows when the server refuses, the network is gone, or a grid
+changes state: the QA findings on the juror's pages, proven in Chromium at 390 × 844."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from ntc_jury.core.vocabulary import Presence
+from ntc_jury.jury.operations import apply_operation
+from ntc_jury.models import Candidate, JuryMember, Mark
+from tests.browser import assert_no_console_errors, read_committed, test_scoring
+from tests.browser.test_scoring import (
+    Day,
+    confirm_no_link,
+    criterion_button,
+    phase_path,
+    settled,
+    sign_in,
+)
+
+pytestmark = pytest.mark.browser
+day = test_scoring.day  # the scoring tests' day: a juror, two candidates, signed in by link
+
+
+def on_the_server(db, day: Day, kind: str, **payload) -> None:
+    """What another tab of this juror (or the staff) does meanwhile, straight on the server."""
+    db.session.rollback()
+    member = db.session.get(JuryMember, day.juror_id)
+    outcome = apply_operation(
+        member=member,
+        op_id=str(uuid.uuid4()),
+        kind=kind,
+        payload={"candidate_id": day.candidate_id, **payload},
+    )
+    assert outcome.ok, outcome.message
+    db.session.commit()
+
+
+def open_phase(page: Page, day: Day, code: str = "MSP-NEGOCIATION") -> None:
+    sign_in(page, day)
+    page.goto(f"/jury/candidats/{day.candidate_id}")
+    confirm_no_link(page)
+    page.goto(phase_path(day, code))
+    settled(page)
+
+
+def test_a_refused_tick_goes_back_and_says_why_next_to_it(db, day, phone):
+    page = phone
+    open_phase(page, day)
+    first, second = day.criteria["CP6"][0], day.criteria["CP6"][1]
+    # The grid is completed in another tab while this one is open.
+    on_the_server(db, day, "grid", modality="MSP", completed=True)
+
+    criterion_button(page, first).click()
+    item = page.locator(f"#crit-MSP-{first}")
+    expect(item).to_have_attribute("data-state", "error")
+    # Back to unticked, and the next tap would tick it again.
+    expect(criterion_button(page, first)).to_have_attribute("aria-pressed", "false")
+    expect(item.locator("input[name=observed]")).to_have_value("1")
+    expect(item.get_by_role("alert")).to_have_text("Grille terminée : rouvrez-la pour la modifier.")
+    expect(page.locator("#grid-MSP .grid-count")).to_have_text(
+        re.compile(r"^0/\d+ critères observés$")
+    )
+    status = page.locator("#sync-status")
+    expect(status).to_have_attribute("data-state", "error")
+    expect(status).to_have_text("1 saisie refusée : voir le message sous celle-ci")
+    # The device's ledger does not count it: it still agrees with the server.
+    assert page.evaluate("() => window.ntcOutbox.refused.length") == 1
+
+    criterion_button(page, second).click()
+    expect(page.locator(f"#crit-MSP-{second}")).to_have_attribute("data-state", "error")
+    expect(status).to_have_text("2 saisies refusées : voir le message sous chacune")
+    expect(criterion_button(page, second)).to_have_attribute("aria-pressed", "false")
+
+    # Reopened elsewhere: a new tap on the first one is applied, its message goes.
+    on_the_server(db, day, "grid", modality="MSP", completed=False)
+    criterion_button(page, first).click()
+    expect(item).to_have_attribute("data-state", "saved")
+    expect(criterion_button(page, first)).to_have_attribute("aria-pressed", "true")
+    expect(item.get_by_role("alert")).to_have_count(0)
+    expect(status).to_have_text("1 saisie refusée : voir le message sous celle-ci")
+    marks = read_committed(db, select(Mark.criterion_id).where(Mark.observed.is_(True)))
+    assert marks == [(first,)]
+    assert_no_console_errors(page)
+
+
+def test_a_refused_grid_completion_goes_back(db, day, phone):
+    page = phone
+    open_phase(page, day)
+    # The staff marks the candidate absent while the page is open.
+    db.session.rollback()
+    db.session.get(Candidate, day.candidate_id).presence = Presence.ABSENT
+    db.session.commit()
+
+    grid = page.locator("#grid-MSP")
+    grid.locator("button").click()  # empty grid: a second tap confirms
+    grid.locator("button").click()
+    expect(grid).to_have_attribute("data-state", "error")
+    expect(grid).not_to_have_class(re.compile(r"\bfinished\b"))
+    expect(grid.get_by_role("alert")).to_have_text(
+        "Ce candidat est absent : il ne peut pas être évalué."
+    )
+    expect(page.locator("#sync-status")).to_have_attribute("data-state", "error")
+    assert_no_console_errors(page)
