@@ -107,3 +107,36 @@ def test_a_refused_grid_completion_goes_back(db, day, phone):
     )
     expect(page.locator("#sync-status")).to_have_attribute("data-state", "error")
     assert_no_console_errors(page)
+
+
+def test_signing_out_offline_wipes_nothing_and_says_the_network_is_needed(db, day, phone):
+    page = phone
+    open_phase(page, day)
+    criterion = day.criteria["CP6"][0]
+    page.context.set_offline(True)
+    criterion_button(page, criterion).click()
+    expect(page.locator("#sync-status")).to_have_text("Hors ligne · 1 en attente")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    notice = page.locator("#sign-out-offline")
+    expect(notice).to_be_visible()
+    expect(notice).to_have_text(
+        "Se déconnecter demande le réseau : rien n'a été effacé de ce téléphone. "
+        "Réessayez une fois connecté."
+    )
+    expect(notice).to_have_attribute("role", "alert")
+    # Still the juror's page, with its outbox and timers untouched.
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert dialogs == []
+    assert len(page.evaluate("() => window.ntcOutbox.pending()")) == 1
+
+    # Back online: the tick is sent, and signing out goes through.
+    page.context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#sync-status")).to_have_text("Tout est enregistré")
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url(re.compile(r"/$"))
+    marks = read_committed(db, select(Mark.criterion_id).where(Mark.observed.is_(True)))
+    assert marks == [(criterion,)]

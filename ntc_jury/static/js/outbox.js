@@ -578,12 +578,28 @@
     if (event.target.id !== "sign-out-form" || event.target.getAttribute("data-confirmed")) return;
     event.preventDefault();
     var form = event.target;
+    var notice = document.getElementById("sign-out-offline");
+    if (notice) { notice.hidden = true; notice.textContent = ""; }
     flush().then(pendingEntries).then(function (entries) {
-      if (entries.length && !window.confirm(words.signOutPending.replace("%n", entries.length))) return;
+      // Nothing is wiped unless the server can hear the sign-out: offline, the phone would
+      // lose its data and the browser show its own error page, the juror still signed in.
+      return post([], entries.length).catch(function (error) {
+        if (!authLost) throw error;
+      }).then(function () { return entries; });
+    }).then(function (entries) {
+      if (entries.length && !window.confirm(plural("signOutPending", entries.length).replace("%n", entries.length))) return;
       return wipe().then(function () {
         form.setAttribute("data-confirmed", "true");
         form.submit();
       });
+    }, function () {
+      showStatus();
+      if (notice) {
+        notice.textContent = words.signOutOffline;
+        notice.hidden = false;
+      } else {
+        window.alert(words.signOutOffline);
+      }
     });
   }, true);
 
