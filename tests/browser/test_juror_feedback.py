@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ntc_jury.core.vocabulary import Presence
 from ntc_jury.jury.operations import apply_operation
-from ntc_jury.models import Candidate, JuryMember, Mark
+from ntc_jury.models import Candidate, JuryMember, Mark, Observation
 from tests.browser import assert_no_console_errors, read_committed, test_scoring
 from tests.browser.test_scoring import (
     Day,
@@ -140,3 +140,38 @@ def test_signing_out_offline_wipes_nothing_and_says_the_network_is_needed(db, da
     page.wait_for_url(re.compile(r"/$"))
     marks = read_committed(db, select(Mark.criterion_id).where(Mark.observed.is_(True)))
     assert marks == [(criterion,)]
+
+
+# Resolves once the outbox holds an operation with that text (polled in the page).
+HOLDS_TEXT = """text => new Promise((resolve) => {
+  const check = () => window.ntcOutbox.pending().then((entries) => {
+    if (entries.some((e) => e[1].payload.text === text)) resolve(true);
+    else setTimeout(check, 50);
+  });
+  check();
+})"""
+
+
+def test_a_note_typed_offline_counts_once_and_its_last_text_arrives(db, day, phone):
+    page = phone
+    open_phase(page, day)
+    phase_id = day.phases["MSP-NEGOCIATION"]
+    note = page.locator(f"#obs-phase-{phase_id}")
+    page.context.set_offline(True)
+    words = ["Reformule", "bien", "les", "objections", "du", "client", "fictif"]
+    typed = ""
+    for word in words:
+        typed = f"{typed} {word}".strip()
+        note.press_sequentially(word if typed == word else f" {word}")
+        # Saved at the pause: each pause records the whole text so far.
+        page.evaluate(HOLDS_TEXT, typed)
+    status = page.locator("#sync-status")
+    expect(status).to_have_text("Hors ligne · 1 en attente")
+    pending = page.evaluate("() => window.ntcOutbox.pending()")
+    assert [e[1]["payload"]["text"] for e in pending] == [typed]
+
+    page.context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(status).to_have_text("Tout est enregistré")
+    notes = read_committed(db, select(Observation.phase_id, Observation.text))
+    assert notes == [(phase_id, typed)]

@@ -188,6 +188,8 @@
     storing += 1;
     showUnsaved();
     return idb.set(key, op, outbox).then(function () {
+      return kind === "observation" ? dropOlderNotes(op, key) : null;
+    }).then(function () {
       storing -= 1;
       showStatus();
       flushSoon(0);
@@ -202,6 +204,18 @@
     });
   }
   var notStored = [];
+
+  // A note is saved at each pause in the typing, and the server keeps the last text: the
+  // older texts still waiting are dropped, so a note counts once in the header (one already
+  // being sent is harmless, it is only overwritten).
+  function dropOlderNotes(op, key) {
+    var id = subjectId(op);
+    return pendingEntries().then(function (entries) {
+      return Promise.all(entries.filter(function (e) {
+        return e[0] < key && e[1].kind === "observation" && e[1].candidate === op.candidate && subjectId(e[1]) === id;
+      }).map(function (e) { return idb.del(e[0], outbox); }));
+    }).catch(function () { /* kept: sent, then overwritten by the newer text */ });
+  }
 
   // At once, before IndexedDB answers: one more operation waits.
   function showUnsaved() {
@@ -262,7 +276,13 @@
   // browser may drop that write with the page), loses nothing; the next page records it.
   var typingTimers = {};
   function draftKey(area) { return "draft:" + juror + ":" + area.form.getAttribute("data-candidate") + ":" + area.id; }
-  function typing() { return Object.keys(typingTimers).length; }
+  // Notes being typed count as waiting, once: not again when an earlier text of theirs waits.
+  function typingNotPending(entries) {
+    var candidate = candidateOnPage();
+    return Object.keys(typingTimers).filter(function (id) {
+      return !entries.some(function (e) { return e[1].kind === "observation" && e[1].candidate === candidate && subjectId(e[1]) === id; });
+    }).length;
+  }
   function recordDraft(key, draft) {
     return record("observation", draft.payload).then(function (op) {
       // Typed again meanwhile: that newer draft is still to be recorded.
@@ -515,7 +535,7 @@
     if (!statusBox) return;
     pendingEntries().then(function (entries) {
       var state, text;
-      var n = entries.length + storing + typing();
+      var n = entries.length + storing + typingNotPending(entries);
       if (authLost) { state = "error"; text = words.signedOut; }
       else if (notStored.length) { state = "error"; text = words.notStored; }
       else if (refused.length) {
