@@ -175,3 +175,19 @@ def test_a_note_typed_offline_counts_once_and_its_last_text_arrives(db, day, pho
     expect(status).to_have_text("Tout est enregistré")
     notes = read_committed(db, select(Observation.phase_id, Observation.text))
     assert notes == [(phase_id, typed)]
+
+
+def test_the_ledger_waits_instead_of_agreeing_while_ticks_wait(db, day, phone):
+    page = phone
+    open_phase(page, day)
+    ledger = page.locator("#ledger-status")
+    expect(ledger).to_have_text("Cet appareil et le serveur concordent (0 critère observé).")
+    page.context.set_offline(True)
+    criterion_button(page, day.criteria["CP6"][0]).click()
+    expect(ledger).to_have_text("Comparaison avec le serveur après l'envoi des saisies en attente.")
+    expect(ledger).not_to_have_attribute("data-agree", re.compile(".*"))
+
+    page.context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(ledger).to_have_attribute("data-agree", "true", timeout=15_000)
+    expect(ledger).to_have_text("Cet appareil et le serveur concordent (1 critère observé).")

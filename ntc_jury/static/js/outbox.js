@@ -185,6 +185,7 @@
     var key = nextKey();
     docOps.push(op);
     applyOnScreen(op, "pending");
+    if (op.candidate === candidateOnPage()) showLedgerWaiting();
     storing += 1;
     showUnsaved();
     return idb.set(key, op, outbox).then(function () {
@@ -581,7 +582,7 @@
     var box = document.getElementById("ledger-status");
     if (!candidate || !box || !digestTemplate || !document.querySelector("[data-juror-ticks]")) return Promise.resolve();
     return pendingEntries().then(function (pending) {
-      if (pending.some(function (e) { return e[1].candidate === candidate; })) return;
+      if (pending.some(function (e) { return e[1].candidate === candidate; })) { showLedgerWaiting(); return; }
       return Promise.all([
         deviceTicks(candidate).then(function (keys) { return sha256(keys.join("\n")).then(function (h) { return { count: keys.length, sha256: h }; }); }),
         fetch(digestTemplate.replace("0", candidate), { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) { return r.json(); })
@@ -591,6 +592,15 @@
         setText(box, (agree ? plural("digestAgree", both[1].count) : words.digestDiffer).replace("%n", both[1].count));
       });
     }).catch(function () { /* offline: compared on the next sync */ });
+  }
+
+  // While this candidate's entries wait, the comparison cannot be made: an earlier "they
+  // agree" would be stale, so the ledger says it waits instead (neutral, neither agree nor not).
+  function showLedgerWaiting() {
+    var box = document.getElementById("ledger-status");
+    if (!box || !document.querySelector("[data-juror-ticks]")) return;
+    if (box.hasAttribute("data-agree")) box.removeAttribute("data-agree");
+    setText(box, words.digestWaiting);
   }
 
   // ---- signing out wipes this juror's traces on the phone ---------------------------------
