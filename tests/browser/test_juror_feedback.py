@@ -191,3 +191,43 @@ def test_the_ledger_waits_instead_of_agreeing_while_ticks_wait(db, day, phone):
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
     expect(ledger).to_have_attribute("data-agree", "true", timeout=15_000)
     expect(ledger).to_have_text("Cet appareil et le serveur concordent (1 critère observé).")
+
+
+def test_completing_and_reopening_a_grid_redraws_its_badge_button_and_flash(db, day, phone):
+    page = phone
+    open_phase(page, day)
+    grid = page.locator("#grid-MSP")
+    button = grid.locator("button")
+    badge = grid.get_by_text("Grille terminée", exact=True)
+    flash = page.locator("#grid-MSP-done")
+    tick = criterion_button(page, day.criteria["CP6"][0])
+    tick.click()
+    expect(badge).to_be_hidden()
+    expect(flash).to_be_hidden()
+    expect(button).not_to_have_class(re.compile(r"\bsecondary\b"))
+
+    button.click()  # complete
+    expect(grid).to_have_class(re.compile(r"\bfinished\b"))
+    expect(badge).to_be_visible()
+    expect(flash).to_be_visible()
+    expect(flash).to_have_text("Grille MSP terminée : rouvrez-la pour la modifier.")
+    expect(button).to_have_text("Rouvrir la grille MSP")
+    expect(button).to_have_class(re.compile(r"\bsecondary\b"))
+    expect(tick).to_be_disabled()
+
+    button.click()  # reopen
+    expect(grid).not_to_have_class(re.compile(r"\bfinished\b"))
+    expect(badge).to_be_hidden()
+    expect(flash).to_be_hidden()
+    expect(button).not_to_have_class(re.compile(r"\bsecondary\b"))
+    expect(tick).to_be_enabled()
+    expect(grid).to_have_attribute("data-state", "saved")
+
+    # The candidate page's card follows too.
+    page.goto(f"/jury/candidats/{day.candidate_id}")
+    card = page.locator("#grid-QP")
+    card.locator("button").click()
+    card.locator("button").click()  # empty grid: a second tap confirms
+    expect(card.get_by_text("Grille terminée", exact=True)).to_be_visible()
+    expect(card.locator("button")).to_have_class(re.compile(r"\bsecondary\b"))
+    assert_no_console_errors(page)

@@ -783,7 +783,11 @@ def test_a_juror_never_sees_another_jurors_ticks_or_notes(db, scene, sign_in):
     assert secret_phase not in seen_by_b and secret_comp not in seen_by_b
     assert "Grilles 0/3" in seen_by_b and "Grilles 1/3" not in seen_by_b
     assert "Communiquer — observée au travers de 0 compétence" in seen_by_b  # "compétence(s)"
-    assert "Grille terminée" not in seen_by_b
+    for url in (f"/jury/candidats/{candidate.id}", phase_url(candidate, negotiation)):
+        # The "Grille terminée" badge and flash are always there for the outbox: hidden here.
+        html = page(b, url)
+        done = html.select("span", cls="badge-ok") + html.select("div", cls="flash-success")
+        assert done and all("hidden" in n.attrs for n in done)
     for url in (phase_url(candidate, prospection), phase_url(candidate, negotiation)):
         html = page(b, url)
         pressed = [b_.attrs["aria-pressed"] for b_ in html.select("button", cls="tick")]

@@ -103,7 +103,14 @@
       var flag = grid.querySelector("input[name=completed]");
       if (flag) flag.value = done ? "0" : "1";
       var gridButton = grid.querySelector("button");
-      if (gridButton) gridButton.textContent = done ? gridButton.getAttribute("data-reopen") : gridButton.getAttribute("data-complete");
+      if (gridButton) {
+        gridButton.textContent = done ? gridButton.getAttribute("data-reopen") : gridButton.getAttribute("data-complete");
+        gridButton.classList.toggle("secondary", done); // "Rouvrir" is the lesser action
+      }
+      var badge = document.getElementById(id + "-badge");
+      if (badge) badge.hidden = !done;
+      var flash = document.getElementById(id + "-done");
+      if (flash) flash.hidden = !done;
       document.querySelectorAll("[data-grid='" + p.modality + "'] button.tick").forEach(function (b) {
         b.disabled = done || b.hasAttribute("data-locked");
       });
