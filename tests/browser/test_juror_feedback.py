@@ -13,7 +13,12 @@ from sqlalchemy import select
 from ntc_jury.core.vocabulary import Presence
 from ntc_jury.jury.operations import apply_operation
 from ntc_jury.models import Candidate, JuryMember, Mark, Observation
-from tests.browser import assert_no_console_errors, read_committed, test_scoring
+from tests.browser import (
+    assert_no_console_errors,
+    assert_tap_targets,
+    read_committed,
+    test_scoring,
+)
 from tests.browser.test_scoring import (
     Day,
     confirm_no_link,
@@ -231,3 +236,22 @@ def test_completing_and_reopening_a_grid_redraws_its_badge_button_and_flash(db, 
     expect(card.get_by_text("Grille terminée", exact=True)).to_be_visible()
     expect(card.locator("button")).to_have_class(re.compile(r"\bsecondary\b"))
     assert_no_console_errors(page)
+
+
+def test_every_tap_target_on_the_juror_pages_is_at_least_48px(db, day, phone):
+    page = phone
+    sign_in(page, day)
+    checked = assert_tap_targets(page, "header, main, footer", min_px=48)
+    page.goto(f"/jury/candidats/{day.candidate_id}")
+    page.locator("summary", has_text="Déclarer un lien avec ce candidat").click()
+    checked += assert_tap_targets(page, "header, main, footer", min_px=48)
+    confirm_no_link(page)
+    # The phase links, one line each on this page.
+    expect(page.locator("a.phase-title").first).to_be_visible()
+    checked += assert_tap_targets(page, "header, main, footer", min_px=48)
+    page.goto(phase_path(day, "MSP-NEGOCIATION"))
+    settled(page)
+    for summary in page.locator("details.sub summary").all():
+        summary.click()
+    checked += assert_tap_targets(page, "header, main, footer", min_px=48)
+    assert checked > 20
