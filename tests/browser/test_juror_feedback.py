@@ -255,3 +255,17 @@ def test_every_tap_target_on_the_juror_pages_is_at_least_48px(db, day, phone):
         summary.click()
     checked += assert_tap_targets(page, "header, main, footer", min_px=48)
     assert checked > 20
+
+
+def test_the_no_link_confirmation_takes_the_focus_and_is_announced(db, day, phone):
+    page = phone
+    sign_in(page, day)
+    page.goto(f"/jury/candidats/{day.candidate_id}")
+    settled(page)
+    button = page.get_by_role("button", name="Aucun lien avec ce candidat")
+    button.focus()
+    page.keyboard.press("Enter")
+    confirmation = page.locator("#conflict").get_by_role("status")
+    expect(confirmation).to_have_text("Vous avez confirmé n'avoir aucun lien avec ce candidat.")
+    expect(confirmation).to_be_focused()
+    expect(button).to_be_hidden()

@@ -134,6 +134,10 @@
   // rendered before it shows its controls disabled (data-needs-clearance); enable them, so
   // the juror can score at once, offline too. The confirmation is sent before the ticks.
   function showCleared() {
+    // The juror's "Aucun lien" button is about to hide: the focus goes to the confirmation
+    // rather than falling to <body> (not on a page load, where the juror did nothing).
+    var active = document.activeElement;
+    var hadFocus = active && active !== body && active.closest("[data-before-clearance]");
     document.querySelectorAll("[data-before-clearance]").forEach(function (el) { el.hidden = true; });
     document.querySelectorAll("[data-needs-clearance]").forEach(function (el) {
       el.removeAttribute("data-needs-clearance");
@@ -145,6 +149,8 @@
         el.disabled = false;
       }
     });
+    var cleared = document.getElementById("conflict-cleared");
+    if (hadFocus && cleared) cleared.focus();
   }
 
   // The grid card's "N/M critères observés" follows the ticks made on this page.
