@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ntc_jury.core.vocabulary import Presence
 from ntc_jury.jury.operations import apply_operation
-from ntc_jury.models import Candidate, JuryMember, Mark, Observation
+from ntc_jury.models import Candidate, ConflictDeclaration, JuryMember, Mark, Observation
 from tests.browser import (
     assert_no_console_errors,
     assert_tap_targets,
@@ -269,3 +269,36 @@ def test_the_no_link_confirmation_takes_the_focus_and_is_announced(db, day, phon
     expect(confirmation).to_have_text("Vous avez confirmé n'avoir aucun lien avec ce candidat.")
     expect(confirmation).to_be_focused()
     expect(button).to_be_hidden()
+
+
+def test_a_link_declared_offline_is_said_at_once_and_nothing_else_is_offered(db, day, phone):
+    page = phone
+    sign_in(page, day)
+    page.goto(f"/jury/candidats/{day.candidate_id}")
+    settled(page)
+    page.context.set_offline(True)
+    page.locator("summary", has_text="Déclarer un lien avec ce candidat").click()
+    page.get_by_label("Nature du lien").fill("Ancien collègue")
+    page.get_by_role("button", name="Déclarer le lien et ne pas évaluer").click()
+
+    declared = page.locator("#conflict-declared")
+    expect(declared).to_be_visible()
+    expect(declared).to_have_text(
+        "Lien déclaré : enregistré sur ce téléphone, il sera envoyé au serveur dès que le "
+        "réseau le permet. Vous n'évaluez pas ce candidat."
+    )
+    expect(declared).to_be_focused()
+    expect(page.get_by_role("button", name="Aucun lien avec ce candidat")).to_be_hidden()
+    expect(page.locator("details.declare-conflict")).to_be_hidden()
+    for button in page.locator("#grids button").all():
+        expect(button).to_be_disabled()
+    expect(page.locator("#sync-status")).to_have_text("Hors ligne · 1 en attente")
+
+    # Sent once the network is back; the page then shows what the server has.
+    page.context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#conflict")).to_contain_text(
+        "Vous avez déclaré un lien : Ancien collègue.", timeout=15_000
+    )
+    declared_rows = read_committed(db, select(ConflictDeclaration.has_conflict))
+    assert declared_rows == [(True,)]

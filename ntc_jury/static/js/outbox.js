@@ -126,8 +126,27 @@
     } else if (op.kind === "conflict") {
       var box = document.getElementById("conflict");
       if (box) box.setAttribute("data-state", state);
-      if (!truthy(p.has_conflict)) showCleared();
+      if (!truthy(p.has_conflict)) showCleared(); else showDeclared();
     }
+  }
+
+  // A link declared on this phone (sent or not): the juror no longer evaluates this
+  // candidate. Said at once, offline too, and nothing is offered any more; the page reloads
+  // as the server renders it once the declaration is sent.
+  function showDeclared() {
+    var box = document.getElementById("conflict");
+    var notice = document.getElementById("conflict-declared");
+    if (!box || !notice) return;
+    var active = document.activeElement;
+    var hadFocus = active && active !== body && box.contains(active);
+    box.querySelectorAll("[data-before-clearance], details.declare-conflict, #conflict-cleared").forEach(function (el) { el.hidden = true; });
+    notice.hidden = false;
+    document.querySelectorAll("form[data-operation] button").forEach(function (b) { b.disabled = true; });
+    document.querySelectorAll("form[data-operation] textarea").forEach(function (area) {
+      area.readOnly = true;
+      area.removeAttribute("data-observation");
+    });
+    if (hadFocus) notice.focus();
   }
 
   // "No link with this candidate", recorded on this phone (sent or not): the page the server
