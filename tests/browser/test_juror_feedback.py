@@ -302,3 +302,20 @@ def test_a_link_declared_offline_is_said_at_once_and_nothing_else_is_offered(db,
     )
     declared_rows = read_committed(db, select(ConflictDeclaration.has_conflict))
     assert declared_rows == [(True,)]
+
+
+def test_a_note_typed_offline_says_it_waits_for_the_network(db, day, phone):
+    page = phone
+    open_phase(page, day)
+    phase_id = day.phases["MSP-NEGOCIATION"]
+    note = page.locator(f"#obs-phase-{phase_id}")
+    status = page.locator(f"#obs-phase-{phase_id}-status")
+    page.context.set_offline(True)
+    page.evaluate("() => window.dispatchEvent(new Event('offline'))")
+    note.press_sequentially("Posture d'expert")
+    expect(status).to_have_text("En attente du réseau")
+    page.evaluate(HOLDS_TEXT, "Posture d'expert")
+    expect(status).to_have_text("En attente du réseau")
+    page.context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(status).to_have_text("Observation enregistrée")

@@ -121,7 +121,7 @@
       var status = document.getElementById(id + "-status");
       if (status) {
         status.setAttribute("data-state", state);
-        status.textContent = state === "saved" ? words.noteSaved : state === "error" ? status.textContent : words.notePending;
+        status.textContent = state === "saved" ? words.noteSaved : state === "error" ? status.textContent : notePendingWord();
       }
     } else if (op.kind === "conflict") {
       var box = document.getElementById("conflict");
@@ -316,6 +316,15 @@
       return !entries.some(function (e) { return e[1].kind === "observation" && e[1].candidate === candidate && subjectId(e[1]) === id; });
     }).length;
   }
+  // Under a note not yet sent: "Enregistrement…" only when it can be, else it waits.
+  function notePendingWord() {
+    var offline = !navigator.onLine || body.getAttribute("data-online") === "false";
+    return offline ? words.noteOffline : words.notePending;
+  }
+  function showNotesWaiting() {
+    document.querySelectorAll(".obs-status[data-state=pending]").forEach(function (status) { setText(status, notePendingWord()); });
+  }
+
   function recordDraft(key, draft) {
     return record("observation", draft.payload).then(function (op) {
       // Typed again meanwhile: that newer draft is still to be recorded.
@@ -335,7 +344,7 @@
     if (!area) return;
     localStorage.setItem(draftKey(area), JSON.stringify({ payload: payloadOf(area.form) }));
     var status = document.getElementById(area.id + "-status");
-    if (status) { status.setAttribute("data-state", "pending"); status.textContent = words.notePending; }
+    if (status) { status.setAttribute("data-state", "pending"); setText(status, notePendingWord()); }
     var first = !typingTimers[area.id];
     clearTimeout(typingTimers[area.id]);
     typingTimers[area.id] = setTimeout(function () { saveTyped(area); }, 600);
@@ -586,6 +595,7 @@
       setAttr(statusBox, "data-state", state);
       setAttr(statusBox, "data-pending", String(n));
       setText(statusBox, text);
+      showNotesWaiting();
     });
   }
 
