@@ -319,3 +319,28 @@ def test_a_note_typed_offline_says_it_waits_for_the_network(db, day, phone):
     page.context.set_offline(False)
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
     expect(status).to_have_text("Observation enregistrée")
+
+
+def test_the_candidate_page_counts_the_ticks_still_waiting_on_the_phone(db, day, phone):
+    page = phone
+    open_phase(page, day)
+    # The wifi drops every send: the ticks stay on the phone, the server renders none.
+    page.route("**/jury/operations", lambda route: route.abort())
+    for criterion in day.criteria["CP6"][:3]:
+        criterion_button(page, criterion).click()
+        expect(criterion_button(page, criterion)).to_have_attribute("aria-pressed", "true")
+    page.evaluate(
+        """() => new Promise((resolve) => {
+          const check = () => window.ntcOutbox.pending().then((e) =>
+            e.length === 3 ? resolve(true) : setTimeout(check, 50));
+          check();
+        })"""
+    )
+
+    page.goto(f"/jury/candidats/{day.candidate_id}")
+    expect(page.locator("#grid-MSP .grid-count")).to_have_text(
+        re.compile(r"^3/\d+ critères observés$")
+    )
+    expect(page.locator("#grid-ET .grid-count")).to_have_text(
+        re.compile(r"^0/\d+ critères observés$")
+    )

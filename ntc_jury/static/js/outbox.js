@@ -78,16 +78,15 @@
     var id = subjectId(op);
     var p = op.payload;
     if (op.kind === "mark" || op.kind === "transversal") {
+      var on = truthy(p.observed);
+      // Counted whether or not the criterion is on this page (the candidate page has none).
+      if (op.kind === "mark") followTick(p, on);
       var item = document.getElementById(id);
       if (!item) return;
-      var on = truthy(p.observed);
       var button = item.querySelector("button.tick");
       // What the server rendered: a refused tap goes back to it.
       if (button && !item.hasAttribute("data-rendered")) item.setAttribute("data-rendered", button.getAttribute("aria-pressed"));
       if (state !== "error") clearRefusal(item);
-      if (button && op.kind === "mark" && (button.getAttribute("aria-pressed") === "true") !== on) {
-        countInGrid(p.modality, on ? 1 : -1);
-      }
       if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
       var input = item.querySelector("input[name=observed]");
       if (input) input.value = on ? "0" : "1";
@@ -170,6 +169,28 @@
     });
     var cleared = document.getElementById("conflict-cleared");
     if (hadFocus && cleared) cleared.focus();
+  }
+
+  // This juror's ticks as the page was rendered, then as this document shows them: the grid
+  // counts follow every tick applied, also one of a criterion shown on another page (a copy
+  // of the candidate page from the offline cache, then the operations stored on the phone).
+  var renderedTicks = null;
+  var shownTicks = null;
+  function readTicks() {
+    if (renderedTicks) return true;
+    var holder = document.querySelector("[data-juror-ticks]");
+    if (!holder) return false;
+    renderedTicks = {};
+    shownTicks = {};
+    JSON.parse(holder.getAttribute("data-juror-ticks")).forEach(function (t) { renderedTicks[t] = true; shownTicks[t] = true; });
+    return true;
+  }
+  function followTick(p, on) {
+    if (!readTicks()) return;
+    var key = p.criterion_id + ":" + p.modality;
+    if (Boolean(shownTicks[key]) === on) return;
+    if (on) shownTicks[key] = true; else delete shownTicks[key];
+    countInGrid(p.modality, on ? 1 : -1);
   }
 
   // The grid card's "N/M critères observés" follows the ticks made on this page.
@@ -488,6 +509,12 @@
     if (index === -1) index = docOps.map(function (o) { return o.op_id; }).indexOf(op.op_id);
     if (index !== -1) docOps.splice(index, 1);
     var item = op.candidate === candidateOnPage() ? document.getElementById(subjectId(op)) : null;
+    if (!item && op.kind === "mark" && op.candidate === candidateOnPage() && readTicks()) {
+      // Not on this page: only its grid's count goes back.
+      var last = null;
+      docOps.forEach(function (o) { if (o.candidate === op.candidate && subjectId(o) === subjectId(op)) last = o; });
+      followTick(op.payload, last ? truthy(last.payload.observed) : Boolean(renderedTicks[op.payload.criterion_id + ":" + op.payload.modality]));
+    }
     if (item) {
       var id = subjectId(op);
       var before = null;
