@@ -218,7 +218,7 @@ def test_a_whole_deliberation_on_two_phones(db, scene, new_page):
     expect(item.locator("button.tick")).to_have_attribute("aria-pressed", "true")
     expect(item).to_have_attribute("data-state", "saved")
     grid = member.locator("#grid-MSP")
-    grid.get_by_role("button", name="Grille MSP terminée").click()
+    grid.get_by_role("button", name="Terminer la grille MSP").click()
     expect(grid).to_have_attribute("data-state", "saved")
     expect_synced(member)
     assert read_committed(

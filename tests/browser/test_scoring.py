@@ -184,7 +184,7 @@ def test_a_juror_scores_two_phases_and_finds_everything_after_a_reload(db, day, 
 
     # Grid complete: the MSP grid is done for this candidate.
     grid = page.locator("#grid-MSP")
-    grid.get_by_role("button", name="Grille MSP terminée").click()
+    grid.get_by_role("button", name="Terminer la grille MSP").click()
     expect(grid).to_have_class(re.compile(r"\bfinished\b"))
     expect(grid.get_by_role("button")).to_have_text("Rouvrir la grille MSP")
     expect(criterion_button(page, cp7_1)).to_be_disabled()

@@ -103,11 +103,11 @@ def test_session_home_lists_the_day_in_schedule_order_with_progress_and_states(d
     ]
     badges = {row.id: [b.text() for b in row.select("span", cls="badge")] for row in rows}
     assert badges == {
-        f"candidate-{early.id}": ["Lien à confirmer", "Grilles 0/3"],
+        f"candidate-{early.id}": ["Absence de lien à confirmer", "Grilles 0/3"],
         f"candidate-{conflicted.id}": ["Conflit déclaré", "Grilles 0/3"],
         f"candidate-{late.id}": ["Grilles 2/3"],
-        f"candidate-{withdrawn.id}": ["Abandon", "Lien à confirmer", "Grilles 0/3"],
-        f"candidate-{absent.id}": ["Absent", "Lien à confirmer", "Grilles 0/3"],
+        f"candidate-{withdrawn.id}": ["Abandon", "Absence de lien à confirmer", "Grilles 0/3"],
+        f"candidate-{absent.id}": ["Absent", "Absence de lien à confirmer", "Grilles 0/3"],
     }
     row = home.by_id(f"candidate-{late.id}")
     assert row.select("a")[0].attrs["href"] == f"/jury/candidats/{late.id}"
@@ -234,7 +234,7 @@ def test_a_capitalisation_candidate_gets_the_final_interview(db, ntc, sign_in):
     assert "Capitalisation" in holder_rows[-1].text()
     assert trained_page.by_id(f"phase-{final.id}") is None
     assert len(holder_rows) == len(trained_page.by_id("phases").select("li", cls="phase-row")) + 1
-    assert "CCP déjà acquis : CCP1" in holder_page.text()
+    assert "CCP déjà acquis : CCP1 — non réévalué." in holder_page.text()
     page(client, phase_url(trained, final), status=404)
     assert page(client, phase_url(holder, final)).by_id("timer").attrs["data-minutes"] == "10"
 
@@ -510,7 +510,7 @@ def test_an_htmx_grid_completion_and_its_undo(db, scene, juror):
     assert undone.status_code == 200
     item = fragment_root(undone.get_data(as_text=True))
     assert item.id == "grid-QP" and "finished" not in item.classes
-    assert item.select("button")[0].text() == "Grille QP terminée"
+    assert item.select("button")[0].text() == "Terminer la grille QP"
     assert count(db, GridCompletion) == 0
 
 
@@ -783,7 +783,11 @@ def test_a_juror_never_sees_another_jurors_ticks_or_notes(db, scene, sign_in):
     assert secret_phase not in seen_by_b and secret_comp not in seen_by_b
     assert "Grilles 0/3" in seen_by_b and "Grilles 1/3" not in seen_by_b
     assert "Communiquer — observée au travers de 0 compétence" in seen_by_b  # "compétence(s)"
-    assert "Grille terminée" not in seen_by_b
+    for url in (f"/jury/candidats/{candidate.id}", phase_url(candidate, negotiation)):
+        # The "Grille terminée" badge and flash are always there for the outbox: hidden here.
+        html = page(b, url)
+        done = html.select("span", cls="badge-ok") + html.select("div", cls="flash-success")
+        assert done and all("hidden" in n.attrs for n in done)
     for url in (phase_url(candidate, prospection), phase_url(candidate, negotiation)):
         html = page(b, url)
         pressed = [b_.attrs["aria-pressed"] for b_ in html.select("button", cls="tick")]
@@ -817,3 +821,31 @@ def test_a_juror_cannot_open_another_sessions_candidate_or_a_foreign_phase(db, n
     assert count(db, ConflictDeclaration) == 0
     home = page(juror, "/jury/")
     assert home.by_id(f"candidate-{stranger.id}") is None
+
+
+def test_the_jurors_pages_say_who_and_what_in_plain_french(db, scene, sign_in):
+    """The chair, the transversal competencies, the header's words: French, singular or plural."""
+    session = scene.session
+    chair = next(m for m in session.jury_members if m.is_chair)
+    home = page(sign_in(chair), "/jury/")
+    assert f"{chair.full_name} (président(e) du jury)" in home.text()
+
+    client = sign_in(scene.juror)
+    candidate = scene.candidate
+    clear(client, candidate.id)
+    html = page(client, phase_url(candidate, scene.phase("MSP-NEGOCIATION")))
+    tags = html.select("p", cls="transversal-tags")[0]
+    assert tags.text().startswith("Compétences transversales associées : ")
+    # A screen reader hears the tags apart: a separator between each two.
+    titles = [t.text() for t in tags.select("span", cls="tag")]
+    assert len(titles) >= 2
+    separators = [n.text() for n in tags.select("span", cls="visually-hidden")]
+    assert separators == [","] * (len(titles) - 1)
+    words = {
+        t.attrs["data-word"]: t.text() for t in html.select("template") if "data-word" in t.attrs
+    }
+    assert words["signOutPending:one"].startswith("%n saisie n'est pas encore envoyée")
+    assert words["signOutPending:other"].startswith("%n saisies ne sont pas encore envoyées")
+    assert words["noteOffline"] == "En attente du réseau"
+    grid = html.by_id("grid-MSP").select("button")[0]
+    assert grid.text() == "Terminer la grille MSP"

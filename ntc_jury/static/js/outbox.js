@@ -78,13 +78,15 @@
     var id = subjectId(op);
     var p = op.payload;
     if (op.kind === "mark" || op.kind === "transversal") {
+      var on = truthy(p.observed);
+      // Counted whether or not the criterion is on this page (the candidate page has none).
+      if (op.kind === "mark") followTick(p, on);
       var item = document.getElementById(id);
       if (!item) return;
-      var on = truthy(p.observed);
       var button = item.querySelector("button.tick");
-      if (button && op.kind === "mark" && (button.getAttribute("aria-pressed") === "true") !== on) {
-        countInGrid(p.modality, on ? 1 : -1);
-      }
+      // What the server rendered: a refused tap goes back to it.
+      if (button && !item.hasAttribute("data-rendered")) item.setAttribute("data-rendered", button.getAttribute("aria-pressed"));
+      if (state !== "error") clearRefusal(item);
       if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
       var input = item.querySelector("input[name=observed]");
       if (input) input.value = on ? "0" : "1";
@@ -92,35 +94,68 @@
     } else if (op.kind === "grid") {
       var grid = document.getElementById(id);
       if (!grid) return;
+      if (!grid.hasAttribute("data-rendered")) grid.setAttribute("data-rendered", grid.classList.contains("finished") ? "true" : "false");
+      if (state !== "error") clearRefusal(grid);
       var done = truthy(p.completed);
       grid.classList.toggle("finished", done);
       grid.setAttribute("data-state", state);
       var flag = grid.querySelector("input[name=completed]");
       if (flag) flag.value = done ? "0" : "1";
       var gridButton = grid.querySelector("button");
-      if (gridButton) gridButton.textContent = done ? gridButton.getAttribute("data-reopen") : gridButton.getAttribute("data-complete");
+      if (gridButton) {
+        gridButton.textContent = done ? gridButton.getAttribute("data-reopen") : gridButton.getAttribute("data-complete");
+        gridButton.classList.toggle("secondary", done); // "Rouvrir" is the lesser action
+      }
+      var badge = document.getElementById(id + "-badge");
+      if (badge) badge.hidden = !done;
+      var flash = document.getElementById(id + "-done");
+      if (flash) flash.hidden = !done;
       document.querySelectorAll("[data-grid='" + p.modality + "'] button.tick").forEach(function (b) {
         b.disabled = done || b.hasAttribute("data-locked");
       });
     } else if (op.kind === "observation") {
       var area = document.getElementById(id);
+      if (area && state !== "error") clearRefusal(area);
       if (area && document.activeElement !== area) area.value = p.text;
       var status = document.getElementById(id + "-status");
       if (status) {
         status.setAttribute("data-state", state);
-        status.textContent = state === "saved" ? words.noteSaved : state === "error" ? status.textContent : words.notePending;
+        status.textContent = state === "saved" ? words.noteSaved : state === "error" ? status.textContent : notePendingWord();
       }
     } else if (op.kind === "conflict") {
       var box = document.getElementById("conflict");
       if (box) box.setAttribute("data-state", state);
-      if (!truthy(p.has_conflict)) showCleared();
+      if (!truthy(p.has_conflict)) showCleared(); else showDeclared();
     }
+  }
+
+  // A link declared on this phone (sent or not): the juror no longer evaluates this
+  // candidate. Said at once, offline too, and nothing is offered any more; the page reloads
+  // as the server renders it once the declaration is sent.
+  function showDeclared() {
+    var box = document.getElementById("conflict");
+    var notice = document.getElementById("conflict-declared");
+    if (!box || !notice) return;
+    var active = document.activeElement;
+    var hadFocus = active && active !== body && box.contains(active);
+    box.querySelectorAll("[data-before-clearance], details.declare-conflict, #conflict-cleared").forEach(function (el) { el.hidden = true; });
+    notice.hidden = false;
+    document.querySelectorAll("form[data-operation] button").forEach(function (b) { b.disabled = true; });
+    document.querySelectorAll("form[data-operation] textarea").forEach(function (area) {
+      area.readOnly = true;
+      area.removeAttribute("data-observation");
+    });
+    if (hadFocus) notice.focus();
   }
 
   // "No link with this candidate", recorded on this phone (sent or not): the page the server
   // rendered before it shows its controls disabled (data-needs-clearance); enable them, so
   // the juror can score at once, offline too. The confirmation is sent before the ticks.
   function showCleared() {
+    // The juror's "Aucun lien" button is about to hide: the focus goes to the confirmation
+    // rather than falling to <body> (not on a page load, where the juror did nothing).
+    var active = document.activeElement;
+    var hadFocus = active && active !== body && active.closest("[data-before-clearance]");
     document.querySelectorAll("[data-before-clearance]").forEach(function (el) { el.hidden = true; });
     document.querySelectorAll("[data-needs-clearance]").forEach(function (el) {
       el.removeAttribute("data-needs-clearance");
@@ -132,6 +167,30 @@
         el.disabled = false;
       }
     });
+    var cleared = document.getElementById("conflict-cleared");
+    if (hadFocus && cleared) cleared.focus();
+  }
+
+  // This juror's ticks as the page was rendered, then as this document shows them: the grid
+  // counts follow every tick applied, also one of a criterion shown on another page (a copy
+  // of the candidate page from the offline cache, then the operations stored on the phone).
+  var renderedTicks = null;
+  var shownTicks = null;
+  function readTicks() {
+    if (renderedTicks) return true;
+    var holder = document.querySelector("[data-juror-ticks]");
+    if (!holder) return false;
+    renderedTicks = {};
+    shownTicks = {};
+    JSON.parse(holder.getAttribute("data-juror-ticks")).forEach(function (t) { renderedTicks[t] = true; shownTicks[t] = true; });
+    return true;
+  }
+  function followTick(p, on) {
+    if (!readTicks()) return;
+    var key = p.criterion_id + ":" + p.modality;
+    if (Boolean(shownTicks[key]) === on) return;
+    if (on) shownTicks[key] = true; else delete shownTicks[key];
+    countInGrid(p.modality, on ? 1 : -1);
   }
 
   // The grid card's "N/M critères observés" follows the ticks made on this page.
@@ -179,9 +238,12 @@
     var key = nextKey();
     docOps.push(op);
     applyOnScreen(op, "pending");
+    if (op.candidate === candidateOnPage()) showLedgerWaiting();
     storing += 1;
     showUnsaved();
     return idb.set(key, op, outbox).then(function () {
+      return kind === "observation" ? dropOlderNotes(op, key) : null;
+    }).then(function () {
       storing -= 1;
       showStatus();
       flushSoon(0);
@@ -196,6 +258,18 @@
     });
   }
   var notStored = [];
+
+  // A note is saved at each pause in the typing, and the server keeps the last text: the
+  // older texts still waiting are dropped, so a note counts once in the header (one already
+  // being sent is harmless, it is only overwritten).
+  function dropOlderNotes(op, key) {
+    var id = subjectId(op);
+    return pendingEntries().then(function (entries) {
+      return Promise.all(entries.filter(function (e) {
+        return e[0] < key && e[1].kind === "observation" && e[1].candidate === op.candidate && subjectId(e[1]) === id;
+      }).map(function (e) { return idb.del(e[0], outbox); }));
+    }).catch(function () { /* kept: sent, then overwritten by the newer text */ });
+  }
 
   // At once, before IndexedDB answers: one more operation waits.
   function showUnsaved() {
@@ -256,7 +330,22 @@
   // browser may drop that write with the page), loses nothing; the next page records it.
   var typingTimers = {};
   function draftKey(area) { return "draft:" + juror + ":" + area.form.getAttribute("data-candidate") + ":" + area.id; }
-  function typing() { return Object.keys(typingTimers).length; }
+  // Notes being typed count as waiting, once: not again when an earlier text of theirs waits.
+  function typingNotPending(entries) {
+    var candidate = candidateOnPage();
+    return Object.keys(typingTimers).filter(function (id) {
+      return !entries.some(function (e) { return e[1].kind === "observation" && e[1].candidate === candidate && subjectId(e[1]) === id; });
+    }).length;
+  }
+  // Under a note not yet sent: "Enregistrement…" only when it can be, else it waits.
+  function notePendingWord() {
+    var offline = !navigator.onLine || body.getAttribute("data-online") === "false";
+    return offline ? words.noteOffline : words.notePending;
+  }
+  function showNotesWaiting() {
+    document.querySelectorAll(".obs-status[data-state=pending]").forEach(function (status) { setText(status, notePendingWord()); });
+  }
+
   function recordDraft(key, draft) {
     return record("observation", draft.payload).then(function (op) {
       // Typed again meanwhile: that newer draft is still to be recorded.
@@ -276,7 +365,7 @@
     if (!area) return;
     localStorage.setItem(draftKey(area), JSON.stringify({ payload: payloadOf(area.form) }));
     var status = document.getElementById(area.id + "-status");
-    if (status) { status.setAttribute("data-state", "pending"); status.textContent = words.notePending; }
+    if (status) { status.setAttribute("data-state", "pending"); setText(status, notePendingWord()); }
     var first = !typingTimers[area.id];
     clearTimeout(typingTimers[area.id]);
     typingTimers[area.id] = setTimeout(function () { saveTyped(area); }, 600);
@@ -411,9 +500,50 @@
     }, 4000);
   }
 
+  // A refused operation (or one the phone would not keep) is no longer shown as done: the
+  // subject goes back to what this document showed before it (the last operation still
+  // standing, else the server's rendering), the message is put next to it, and the device's
+  // ledger forgets it.
   function revert(op, message) {
+    var index = docOps.indexOf(op);
+    if (index === -1) index = docOps.map(function (o) { return o.op_id; }).indexOf(op.op_id);
+    if (index !== -1) docOps.splice(index, 1);
     var item = op.candidate === candidateOnPage() ? document.getElementById(subjectId(op)) : null;
-    if (item) item.setAttribute("data-state", "error");
+    if (!item && op.kind === "mark" && op.candidate === candidateOnPage() && readTicks()) {
+      // Not on this page: only its grid's count goes back.
+      var last = null;
+      docOps.forEach(function (o) { if (o.candidate === op.candidate && subjectId(o) === subjectId(op)) last = o; });
+      followTick(op.payload, last ? truthy(last.payload.observed) : Boolean(renderedTicks[op.payload.criterion_id + ":" + op.payload.modality]));
+    }
+    if (item) {
+      var id = subjectId(op);
+      var before = null;
+      docOps.forEach(function (o) { if (o.candidate === op.candidate && subjectId(o) === id) before = o; });
+      var restore = before;
+      var rendered = item.getAttribute("data-rendered");
+      if (!restore && rendered !== null && (op.kind === "mark" || op.kind === "transversal" || op.kind === "grid")) {
+        var payload = {};
+        Object.keys(op.payload).forEach(function (k) { payload[k] = op.payload[k]; });
+        payload[op.kind === "grid" ? "completed" : "observed"] = rendered === "true";
+        restore = { kind: op.kind, payload: payload, candidate: op.candidate };
+      }
+      if (restore) applyOnScreen(restore, "error");
+      item.setAttribute("data-state", "error");
+      if (op.kind === "observation") {
+        var status = document.getElementById(id + "-status");
+        if (status) { status.setAttribute("data-state", "error"); status.textContent = message; }
+      } else {
+        var note = item.querySelector(":scope > .field-error[data-refusal]");
+        if (!note) {
+          note = document.createElement("p");
+          note.className = "field-error";
+          note.setAttribute("role", "alert");
+          note.setAttribute("data-refusal", "");
+          item.appendChild(note);
+        }
+        note.textContent = message;
+      }
+    }
     var list = document.getElementById("refused-operations");
     if (list) {
       var li = document.createElement("li");
@@ -421,6 +551,16 @@
       list.appendChild(li);
       var box = document.getElementById("refused-box");
       if (box) box.hidden = false;
+    }
+  }
+
+  // Tapped again: the refusal shown there is read, and no longer counted in the header.
+  function clearRefusal(item) {
+    var note = item.querySelector(":scope > .field-error[data-refusal]");
+    if (note) note.remove();
+    var candidate = candidateOnPage();
+    for (var i = refused.length - 1; i >= 0; i -= 1) {
+      if (refused[i].op.candidate === candidate && subjectId(refused[i].op) === item.id) refused.splice(i, 1);
     }
   }
 
@@ -464,9 +604,15 @@
     if (!statusBox) return;
     pendingEntries().then(function (entries) {
       var state, text;
-      var n = entries.length + storing + typing();
+      var n = entries.length + storing + typingNotPending(entries);
       if (authLost) { state = "error"; text = words.signedOut; }
       else if (notStored.length) { state = "error"; text = words.notStored; }
+      else if (refused.length) {
+        // Refused entries are not saved: the header must not say "Tout est enregistré".
+        state = "error";
+        text = plural("refused", refused.length).replace("%n", refused.length);
+        if (n) text += " · " + words.pending.replace("%n", n);
+      }
       else if (!navigator.onLine || body.getAttribute("data-online") === "false") {
         state = "offline";
         text = n ? words.offlinePending.replace("%n", n) : words.offline;
@@ -476,6 +622,7 @@
       setAttr(statusBox, "data-state", state);
       setAttr(statusBox, "data-pending", String(n));
       setText(statusBox, text);
+      showNotesWaiting();
     });
   }
 
@@ -504,7 +651,7 @@
     var box = document.getElementById("ledger-status");
     if (!candidate || !box || !digestTemplate || !document.querySelector("[data-juror-ticks]")) return Promise.resolve();
     return pendingEntries().then(function (pending) {
-      if (pending.some(function (e) { return e[1].candidate === candidate; })) return;
+      if (pending.some(function (e) { return e[1].candidate === candidate; })) { showLedgerWaiting(); return; }
       return Promise.all([
         deviceTicks(candidate).then(function (keys) { return sha256(keys.join("\n")).then(function (h) { return { count: keys.length, sha256: h }; }); }),
         fetch(digestTemplate.replace("0", candidate), { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) { return r.json(); })
@@ -516,17 +663,42 @@
     }).catch(function () { /* offline: compared on the next sync */ });
   }
 
+  // While this candidate's entries wait, the comparison cannot be made: an earlier "they
+  // agree" would be stale, so the ledger says it waits instead (neutral, neither agree nor not).
+  function showLedgerWaiting() {
+    var box = document.getElementById("ledger-status");
+    if (!box || !document.querySelector("[data-juror-ticks]")) return;
+    if (box.hasAttribute("data-agree")) box.removeAttribute("data-agree");
+    setText(box, words.digestWaiting);
+  }
+
   // ---- signing out wipes this juror's traces on the phone ---------------------------------
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "sign-out-form" || event.target.getAttribute("data-confirmed")) return;
     event.preventDefault();
     var form = event.target;
+    var notice = document.getElementById("sign-out-offline");
+    if (notice) { notice.hidden = true; notice.textContent = ""; }
     flush().then(pendingEntries).then(function (entries) {
-      if (entries.length && !window.confirm(words.signOutPending.replace("%n", entries.length))) return;
+      // Nothing is wiped unless the server can hear the sign-out: offline, the phone would
+      // lose its data and the browser show its own error page, the juror still signed in.
+      return post([], entries.length).catch(function (error) {
+        if (!authLost) throw error;
+      }).then(function () { return entries; });
+    }).then(function (entries) {
+      if (entries.length && !window.confirm(plural("signOutPending", entries.length).replace("%n", entries.length))) return;
       return wipe().then(function () {
         form.setAttribute("data-confirmed", "true");
         form.submit();
       });
+    }, function () {
+      showStatus();
+      if (notice) {
+        notice.textContent = words.signOutOffline;
+        notice.hidden = false;
+      } else {
+        window.alert(words.signOutOffline);
+      }
     });
   }, true);
 
