@@ -59,6 +59,9 @@ class CandidateRow:
     plan: CandidatePlan
     completed: int
     conflict: ConflictDeclaration | None
+    # The modality codes of the grids counted in `completed`: the phone's outbox updates the
+    # count from operations stored offline without counting a grid twice.
+    completed_modalities: frozenset[str] = frozenset()
 
     @property
     def grids_total(self) -> int:
@@ -234,15 +237,16 @@ def session_home_rows(member: JuryMember) -> list[CandidateRow]:
     """Every candidate with this juror's progress and conflict status (fixed query count)."""
     ref = session_referential(member)
     candidates = session_candidates(member)
-    completions: dict[int, int] = {}
-    for candidate_id, _modality in db.session.execute(
+    codes = {m.id: m.code for m in ref.modalities}
+    completions: dict[int, set[str]] = {}
+    for candidate_id, modality_id in db.session.execute(
         select(GridCompletion.candidate_id, GridCompletion.modality_id)
         .join(Candidate, Candidate.id == GridCompletion.candidate_id)
         .where(
             GridCompletion.jury_member_id == member.id, Candidate.session_id == member.session_id
         )
     ):
-        completions[candidate_id] = completions.get(candidate_id, 0) + 1
+        completions.setdefault(candidate_id, set()).add(codes.get(modality_id, ""))
     conflicts = {
         c.candidate_id: c
         for c in db.session.execute(
@@ -253,8 +257,9 @@ def session_home_rows(member: JuryMember) -> list[CandidateRow]:
         CandidateRow(
             candidate=c,
             plan=candidate_plan(ref, member, c),
-            completed=completions.get(c.id, 0),
+            completed=len(completions.get(c.id, ())),
             conflict=conflicts.get(c.id),
+            completed_modalities=frozenset(completions.get(c.id, ())),
         )
         for c in candidates
     ]

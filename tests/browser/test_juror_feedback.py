@@ -344,3 +344,38 @@ def test_the_candidate_page_counts_the_ticks_still_waiting_on_the_phone(db, day,
     expect(page.locator("#grid-ET .grid-count")).to_have_text(
         re.compile(r"^0/\d+ critères observés$")
     )
+
+
+def wait_pending(page: Page, n: int) -> None:
+    page.evaluate(
+        """(n) => new Promise((resolve) => {
+          const check = () => window.ntcOutbox.pending().then((e) =>
+            e.length === n ? resolve(true) : setTimeout(check, 50));
+          check();
+        })""",
+        n,
+    )
+
+
+def test_the_session_home_shows_what_the_phone_recorded_before_the_server_has_it(db, day, phone):
+    page = phone
+    sign_in(page, day)
+    row = page.locator(f"#candidate-{day.candidate_id}")
+    expect(row.locator("[data-home=grids]")).to_have_text("Grilles 0/3")
+    page.goto(f"/jury/candidats/{day.candidate_id}")
+    settled(page)
+    # The wifi drops every send: the confirmation and the grid stay on the phone.
+    page.route("**/jury/operations", lambda route: route.abort())
+    page.get_by_role("button", name="Aucun lien avec ce candidat").click()
+    grid = page.locator("#grid-MSP button")
+    grid.click()
+    grid.click()  # a grid with nothing observed asks for a second tap
+    wait_pending(page, 2)
+
+    page.goto("/jury/")
+
+    # Rendered by the server without them, then shown as this phone recorded them.
+    expect(row.locator("[data-home=to-confirm]")).to_be_hidden()
+    expect(row.locator("[data-home=declared]")).to_be_hidden()
+    expect(row.locator("[data-home=grids]")).to_have_text("Grilles 1/3")
+    assert read_committed(db, select(ConflictDeclaration)) == []

@@ -217,12 +217,41 @@
   // Only this page's candidate: element ids (crit-MSP-12) repeat from candidate to candidate.
   function replayStoredOperations() {
     var candidate = candidateOnPage();
-    if (!candidate) return Promise.resolve();
+    if (!candidate) return replayOnHome();
     var here = function (e) { return e[1].candidate === candidate; };
     return Promise.all([journalEntries(), pendingEntries()]).then(function (lists) {
       lists[0].filter(here).forEach(function (e) { docOps.push(e[1]); applyOnScreen(e[1], "saved"); });
       lists[1].filter(here).forEach(function (e) { docOps.push(e[1]); applyOnScreen(e[1], "pending"); });
     });
+  }
+
+  // The session home (a copy from the offline cache, or one rendered before the last sync)
+  // shows each candidate's conflict status and completed grids as this phone recorded them.
+  function replayOnHome() {
+    if (!document.getElementById("candidate-list")) return Promise.resolve();
+    return Promise.all([journalEntries(), pendingEntries()]).then(function (lists) {
+      lists[0].concat(lists[1]).forEach(function (e) { applyOnHome(e[1]); });
+    });
+  }
+
+  function applyOnHome(op) {
+    var row = document.querySelector(".candidate-row[data-candidate='" + op.candidate + "']");
+    if (!row) return;
+    if (op.kind === "conflict") {
+      var declared = truthy(op.payload.has_conflict);
+      row.querySelector("[data-home=to-confirm]").hidden = true;
+      row.querySelector("[data-home=declared]").hidden = !declared;
+    } else if (op.kind === "grid") {
+      var badge = row.querySelector("[data-home=grids]");
+      var done = (badge.getAttribute("data-completed") || "").split(" ").filter(Boolean);
+      var at = done.indexOf(op.payload.modality);
+      if (truthy(op.payload.completed) && at === -1) done.push(op.payload.modality);
+      if (!truthy(op.payload.completed) && at !== -1) done.splice(at, 1);
+      var total = badge.getAttribute("data-total");
+      badge.setAttribute("data-completed", done.sort().join(" "));
+      badge.classList.toggle("badge-ok", String(done.length) === total);
+      setText(badge, words.gridsDone.replace("%d", done.length).replace("%t", total));
+    }
   }
 
   // ---- recording -----------------------------------------------------------------------
