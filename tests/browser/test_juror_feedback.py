@@ -23,6 +23,7 @@ from tests.browser.test_scoring import (
     Day,
     confirm_no_link,
     criterion_button,
+    expect_synced,
     phase_path,
     settled,
     sign_in,
@@ -379,3 +380,65 @@ def test_the_session_home_shows_what_the_phone_recorded_before_the_server_has_it
     expect(row.locator("[data-home=declared]")).to_be_hidden()
     expect(row.locator("[data-home=grids]")).to_have_text("Grilles 1/3")
     assert read_committed(db, select(ConflictDeclaration)) == []
+
+
+def test_a_second_tab_follows_the_ticks_notes_and_refusals_of_the_first(db, day, phone):
+    first = phone
+    open_phase(first, day)
+    second = first.context.new_page()  # same phone, same outbox: another tab on the page
+    second.goto(phase_path(day, "MSP-NEGOCIATION"))
+    settled(second)
+    ticked, other = day.criteria["CP6"][0], day.criteria["CP6"][1]
+
+    # Ticked in the first tab: the second shows it, and its count, without a reload.
+    criterion_button(first, ticked).click()
+    expect(first.locator(f"#crit-MSP-{ticked}")).to_have_attribute("data-state", "saved")
+    expect(criterion_button(second, ticked)).to_have_attribute("aria-pressed", "true")
+    expect(second.locator(f"#crit-MSP-{ticked}")).to_have_attribute("data-state", "saved")
+    expect(second.locator("#grid-MSP .grid-count")).to_have_text(
+        re.compile(r"^1/\d+ critères observés$")
+    )
+    # A tap there starts from that state: it unticks rather than ticking it again.
+    criterion_button(second, ticked).click()
+    expect(second.locator(f"#crit-MSP-{ticked}")).to_have_attribute("data-state", "saved")
+    expect(criterion_button(first, ticked)).to_have_attribute("aria-pressed", "false")
+    assert read_committed(db, select(Mark.observed).where(Mark.criterion_id == ticked)) == [
+        (False,)
+    ]
+
+    # A note typed in one tab is the note the other one continues: nothing is overwritten
+    # with the older text it was rendered with.
+    note_id = f"#obs-phase-{day.phases['MSP-NEGOCIATION']}"
+    first.locator(note_id).fill("Écoute active")
+    expect(first.locator(f"{note_id}-status")).to_have_text("Observation enregistrée")
+    expect(second.locator(note_id)).to_have_value("Écoute active")
+    # The juror goes to the other tab: the first one is hidden, its note still focused
+    # (headless Chromium keeps every tab visible, so the first tab is told it is hidden).
+    first.evaluate(
+        """() => {
+          Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }"""
+    )
+    assert first.evaluate("() => document.activeElement.id") == note_id[1:]
+    second.locator(note_id).press("End")
+    second.locator(note_id).press_sequentially(", reformule.")
+    expect(second.locator(f"{note_id}-status")).to_have_text("Observation enregistrée")
+    expect(first.locator(note_id)).to_have_value("Écoute active, reformule.")
+    expect_synced(second)  # the other tab shows a note as soon as it is recorded: wait for it
+    assert read_committed(db, select(Observation.text)) == [("Écoute active, reformule.",)]
+
+    # Refused (the grid was completed meanwhile): both tabs say so and take the tick back.
+    on_the_server(db, day, "grid", modality="MSP", completed=True)
+    criterion_button(first, other).click()
+    for page in (first, second):
+        expect(page.locator(f"#crit-MSP-{other}")).to_have_attribute("data-state", "error")
+        expect(criterion_button(page, other)).to_have_attribute("aria-pressed", "false")
+        expect(page.locator("#sync-status")).to_have_text(
+            "1 saisie refusée : voir le message sous celle-ci"
+        )
+        expect(page.locator(f"#crit-MSP-{other}").get_by_role("alert")).to_have_text(
+            "Grille terminée : rouvrez-la pour la modifier."
+        )
+    assert read_committed(db, select(Mark.id).where(Mark.criterion_id == other)) == []
+    assert_no_console_errors(first)

@@ -74,7 +74,7 @@
 
   function truthy(v) { return v === true || v === "1" || v === "true" || v === "on"; }
 
-  function applyOnScreen(op, state) {
+  function applyOnScreen(op, state, fromOtherTab) {
     var id = subjectId(op);
     var p = op.payload;
     if (op.kind === "mark" || op.kind === "transversal") {
@@ -116,7 +116,10 @@
     } else if (op.kind === "observation") {
       var area = document.getElementById(id);
       if (area && state !== "error") clearRefusal(area);
-      if (area && document.activeElement !== area) area.value = p.text;
+      // Not under the juror's fingers: a note typed here is not overwritten while they type
+      // (a tab in the background is not being typed in, its focus notwithstanding).
+      var typing = document.activeElement === area && !(fromOtherTab && document.hidden);
+      if (area && !typing && area.value !== p.text) area.value = p.text;
       var status = document.getElementById(id + "-status");
       if (status) {
         status.setAttribute("data-state", state);
@@ -254,6 +257,53 @@
     }
   }
 
+  // ---- other tabs of this juror ---------------------------------------------------------
+  // Every tab of the phone shares one outbox, and any of them may send what another recorded:
+  // each tells the others what it recorded and what the server answered, so a page left open
+  // in another tab shows the same ticks, notes and refusals (a tap or a note typed there
+  // starts from what was last recorded, not from what that tab was rendered with).
+  var channel = window.BroadcastChannel ? new BroadcastChannel("ntc-outbox-" + juror) : null;
+  function tell(type, op, message) {
+    if (channel) channel.postMessage({ type: type, op: op, message: message || "" });
+  }
+  // The last operation this document knows of for the subject of `op`.
+  function latestFor(op) {
+    var last = null;
+    docOps.forEach(function (o) { if (o.candidate === op.candidate && subjectId(o) === subjectId(op)) last = o; });
+    return last;
+  }
+  function known(op) {
+    return docOps.some(function (o) { return o.op_id === op.op_id; });
+  }
+  if (channel) channel.onmessage = function (event) {
+    var m = event.data || {};
+    var op = m.op;
+    if (!op || String(op.juror) !== juror) return;
+    var here = op.candidate === candidateOnPage();
+    if (m.type === "recorded") {
+      if (here && !known(op)) {
+        docOps.push(op);
+        applyOnScreen(op, "pending", true);
+        showLedgerWaiting();
+      } else if (!candidateOnPage()) {
+        applyOnHome(op);
+      }
+    } else if (m.type === "saved") {
+      var last = here ? latestFor(op) : null;
+      if (last && last.op_id === op.op_id) applyOnScreen(op, "saved", true);
+    } else if (m.type === "refused") {
+      noteRefused(op, m.message);
+    }
+    showStatus();
+  };
+
+  // Counted once, whichever tab sent it and however many times it was answered.
+  function noteRefused(op, message) {
+    if (refused.some(function (r) { return r.op.op_id === op.op_id; })) return;
+    refused.push({ op: op, message: message });
+    revert(op, message);
+  }
+
   // ---- recording -----------------------------------------------------------------------
   function record(kind, payload) {
     var op = {
@@ -271,6 +321,7 @@
     storing += 1;
     showUnsaved();
     return idb.set(key, op, outbox).then(function () {
+      tell("recorded", op);
       return kind === "observation" ? dropOlderNotes(op, key) : null;
     }).then(function () {
       storing -= 1;
@@ -493,9 +544,10 @@
             if (!result) return Promise.resolve();
             touched[e[1].candidate] = true;
             if (result.status === "refused") {
-              refused.push({ op: e[1], message: result.message });
-              return idb.del(e[0], outbox).then(function () { revert(e[1], result.message); });
+              tell("refused", e[1], result.message);
+              return idb.del(e[0], outbox).then(function () { noteRefused(e[1], result.message); });
             }
+            tell("saved", e[1]);
             if (e[1].candidate === candidateOnPage()) applyOnScreen(e[1], "saved");
             return idb.set(e[0], e[1], journal).then(function () { return idb.del(e[0], outbox); });
           });
