@@ -369,6 +369,58 @@ def lock(db, exam, *, state=SessionState.CLOSED):
     db.session.commit()
 
 
+def test_a_locked_sessions_planning_is_read_only_but_printable(staff_client, db, title4):
+    fit_in_three_days(db, title4)
+    generate(staff_client, title4)
+    candidate = title4.candidates[0]
+    edit_url = f"/centre/sessions/{title4.id}/planning/candidats/{candidate.id}"
+    assert edit_url in text(staff_client.get(f"/centre/sessions/{title4.id}/planning"))
+    lock(db, title4)
+
+    response = staff_client.get(f"/centre/sessions/{title4.id}/planning")
+    assert response.status_code == 200
+    page = text(response)
+    content = page.split("<main")[1].split("</main>")[0]
+    assert 'id="not-editable"' in content
+    assert "La session est verrouillée" in content
+    assert "<form" not in content and "<input" not in content
+    assert "Générer" not in content and "Horaires" not in content
+    assert "/planning/candidats/" not in content
+    assert 'id="schedule-table"' in content  # the timetable itself stays shown
+    for url in (
+        f"/centre/sessions/{title4.id}/planning/imprimer",
+        f"/centre/sessions/{title4.id}/planning.ics",
+        f"/centre/sessions/{title4.id}/convocations.pdf",
+        f"/centre/sessions/{title4.id}/candidats/{candidate.id}/convocation.pdf",
+    ):
+        assert url in content, url
+    printable = staff_client.get(f"/centre/sessions/{title4.id}/planning/imprimer")
+    assert printable.status_code == 200 and "Déjeuner" in text(printable)
+
+
+def test_a_locked_session_with_no_planning_does_not_invite_to_generate_one(
+    staff_client, db, title4
+):
+    lock(db, title4)
+    content = text(staff_client.get(f"/centre/sessions/{title4.id}/planning")).split("<main")[1]
+    assert 'id="no-schedule"' in content and "générez" not in content.lower()
+    assert 'id="schedule-form"' not in content
+
+
+def test_the_planning_is_read_only_once_the_deliberation_has_begun(staff_client, db, title4):
+    generate(staff_client, title4)
+    title4.state = SessionState.DELIBERATION
+    db.session.commit()
+    content = text(staff_client.get(f"/centre/sessions/{title4.id}/planning")).split("<main")[1]
+    assert "La délibération est commencée" in content
+    assert 'id="schedule-form"' not in content and "/planning/candidats/" not in content
+    slots_before = count(db, ScheduleSlot)
+    refused = generate(staff_client, title4, day_start="09:00")
+    assert refused.status_code == 422
+    assert "La délibération est commencée" in text(refused)
+    assert count(db, ScheduleSlot) == slots_before
+
+
 def test_planning_writes_to_a_locked_session_are_refused_in_french(staff_client, db, title4):
     generate(staff_client, title4)
     candidate = title4.candidates[0]
