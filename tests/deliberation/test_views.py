@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from ntc_jury.assets import SHELL, asset_url
-from ntc_jury.core.vocabulary import Route, SessionState
+from ntc_jury.core.vocabulary import Presence, Route, SessionState
 from ntc_jury.extensions import db
 from ntc_jury.models import (
     AuditEvent,
@@ -502,6 +502,63 @@ def test_a_signature_never_confirms_decisions_changed_since_the_page_showed_them
     # Reloaded, the page shows the decisions as they are, and the signature goes through.
     assert sign(member).status_code == 303
     assert count(Signature) == 1
+
+
+def test_the_sign_button_comes_with_what_it_signs(app, ntc, sign_in):
+    """Nobody signs blind: next to the button, each candidate's CCP and title decisions,
+    with their reasons, as the minutes will print them."""
+    jury = make_jury(ntc, format_code="TITLE", candidates=2)
+    achiever, struggler = jury.candidates
+    holder = add_candidate(jury.session, route=Route.CAPITALISATION, held_ccp_codes=["CCP1"])
+    absent = add_candidate(jury.session, route=Route.TRAINING)
+    absent.presence, absent.presence_note = Presence.ABSENT, "Non venu"
+    db.session.flush()
+    db.session.refresh(jury.session)
+    with acting(app):
+        jury.score(achiever)
+        jury.score(struggler, observed=lambda _j, code, _p: code != "CP1")
+        jury.score(holder)
+        jury.open()
+        for candidate in (achiever, struggler, holder):
+            jury.record_present(candidate)
+            jury.decide_competencies(candidate)
+            jury.decide_ccps(candidate)
+            jury.decide_title(candidate)
+    client = sign_in(jury.member)
+
+    live = page(client, "/jury/deliberation/").by_id("deliberation-live")
+
+    summary = live.by_id("signing-summary")
+    assert summary is not None and live.by_id("sign-form") is not None
+    assert "Ce que vous signez" in summary.text()
+    lines = {
+        candidate: [
+            li.text() for li in summary.by_id(f"signing-candidate-{candidate.id}").select("li")
+        ]
+        for candidate in (achiever, struggler, holder)
+    }
+    assert lines[achiever] == ["CCP1 : Acquis", "CCP2 : Acquis", "Titre : Obtenu"]
+    assert lines[struggler] == [
+        f"CCP1 : Non acquis — Motif : {REASON}",
+        "CCP2 : Acquis",
+        f"Titre : Non obtenu — Motif : {REASON}",
+    ]
+    assert lines[holder] == ["CCP1 : Déjà acquis", "CCP2 : Acquis", "Titre : Obtenu"]
+    absent_line = summary.by_id(f"signing-candidate-{absent.id}")
+    assert absent_line.text() == f"{absent.full_name} — Absent : aucune décision"
+    # The polled strip carries it too, so it follows what the chair records.
+    polled = fragment_root(client.get("/jury/deliberation/etat").get_data(as_text=True))
+    assert polled.by_id("signing-summary").text() == summary.text()
+
+    # Nothing left to sign on this phone: the summary goes with the button.
+    assert sign(client).status_code == 303
+    live = page(client, "/jury/deliberation/").by_id("deliberation-live")
+    assert live.by_id("sign-form") is None and live.by_id("signing-summary") is None
+
+
+def test_no_signing_summary_while_decisions_are_missing(opened, sign_in):
+    live = page(sign_in(opened.member), "/jury/deliberation/").by_id("deliberation-live")
+    assert live.by_id("sign-form") is None and live.by_id("signing-summary") is None
 
 
 def test_saving_an_unchanged_decision_keeps_the_signatures(app, opened, sign_in):
