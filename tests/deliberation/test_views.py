@@ -681,6 +681,40 @@ def test_ticks_of_an_unfinished_grid_are_shown_but_not_counted(app, ntc, sign_in
     assert "(✓) coché mais grille non terminée, non compté" in board.by_id("board-symbols").text()
 
 
+def test_a_suggestion_resting_on_one_jurors_grid_says_so_in_its_trace(app, ntc, sign_in):
+    """QA: "évident — maîtrisée" beside the member's different (unfinished, uncounted)
+    ticks read as a verdict of the jury; it was the chair's grid alone."""
+    jury = make_jury(ntc, format_code="CCP1", candidates=1)
+    candidate = jury.candidates[0]
+    with acting(app):
+        jury.score(candidate, jurors=[jury.chair])
+        jury.score(
+            candidate, jurors=[jury.member], observed=lambda _j, _c, p: p == 1, complete=False
+        )
+        jury.open(acknowledge=True)
+    cp3 = jury.competency("CP3")
+    short = " ; ".join(
+        f"1 juré sur 2 a complété la grille {m}" for m in jury.modalities_of(candidate, cp3)
+    )
+    chair = sign_in(jury.chair)
+
+    section = page(chair, board_url(candidate)).by_id(f"board-comp-{cp3.id}")
+
+    assert "Suggestion : évident — maîtrisée" in section.text()  # the rule, unchanged
+    trace = section.select("p", cls="trace")[0].text()
+    total = len(cp3.criteria)
+    assert trace == f"{total}/{total} critères observés ; {short}"
+
+
+def test_a_complete_jury_adds_nothing_to_the_trace(opened, sign_in):
+    cp3 = opened.competency("CP3")
+    section = page(sign_in(opened.chair), board_url(opened.candidates[0])).by_id(
+        f"board-comp-{cp3.id}"
+    )
+    trace = section.select("p", cls="trace")[0].text()
+    assert "a complété la grille" not in trace and "ont complété la grille" not in trace
+
+
 # URL arguments → ids of the locked world.
 def _argument_values(jury: Jury, staff, token: str) -> dict:
     return {
