@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from ..core.vocabulary import SessionState
-from ..labels import SESSION_STATE_LABELS
 from ..models import ExamSession
 
 # While these hold, the centre still prepares the day: jury, candidates, timetable.
@@ -18,14 +17,9 @@ class CentreError(ValueError):
 
 def ensure_preparing(session: ExamSession) -> None:
     """Refuse changes to the jury, candidates or timetable once the deliberation has begun."""
-    if session.state not in PREPARING or session.locked_at is not None:
-        raise CentreError(
-            _(
-                "La session est « %(state)s » : le jury, les candidats et le planning ne "
-                "peuvent plus être modifiés.",
-                state=SESSION_STATE_LABELS[session.state],
-            )
-        )
+    # The same reason the pages give: a locked record says it is locked, whatever its state.
+    if reason := preparation_refusal(session):
+        raise CentreError(reason)
 
 
 def edit_refusal(session: ExamSession) -> str | None:

@@ -146,8 +146,13 @@ def _misplaced_refusal(table):
 
 
 def _schedule_page(session, form):
+    # Once the jury, candidates and timetable are frozen, the page only shows and prints.
     return render_template(
-        "centre/schedule.html", session=session, form=form, table=timetable(session)
+        "centre/schedule.html",
+        session=session,
+        form=form,
+        table=timetable(session),
+        read_only=preparation_refusal(session),
     ), form_status(form)
 
 

@@ -131,6 +131,9 @@ class CompetencyTrace:
     recused: tuple[int, ...]
     # (modality, counted juror ids) for every modality evaluating the competency.
     completed_by: tuple[tuple[str, tuple[int, ...]], ...]
+    # The candidate's jury less the recused: the jurors whose grids the suggestion should
+    # rest on.
+    expected_jurors: tuple[int, ...] = ()
 
     @property
     def evaluated(self) -> bool:
@@ -141,6 +144,19 @@ class CompetencyTrace:
     def share(self) -> float | None:
         """Observed criteria over total criteria, or None without criteria."""
         return self.observed / self.total if self.total else None
+
+    def short_of_jurors(self) -> tuple[tuple[str, int, int], ...]:
+        """(modality, counted, expected) for each modality some expected juror has not
+        completed: the suggestion then rests on fewer jurors than the jury, which the rule
+        allows (a majority of those who scored) but the jury must be told."""
+        if not self.evaluated:
+            return ()  # said as such: nothing to suggest from
+        expected = len(self.expected_jurors)
+        return tuple(
+            (modality, len(counted), expected)
+            for modality, counted in self.completed_by
+            if len(counted) < expected
+        )
 
     def disagreements(self) -> tuple[CriterionTrace, ...]:
         """Criteria on which counted jurors disagree in some modality."""
@@ -184,6 +200,7 @@ def suggest_competency(
         criteria=criteria,
         recused=evidence.recused_jurors(),
         completed_by=tuple((m, evidence.counted_jurors(m)) for m in spec.modalities),
+        expected_jurors=evidence.active_jurors(),
     )
     share = trace.share
     # Missing grids must reach the jury as such, never look like a "not mastered".

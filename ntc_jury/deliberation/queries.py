@@ -359,6 +359,28 @@ def overview(member: JuryMember) -> list[OverviewRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class SignedCandidate:
+    """One candidate's CCP and title decisions, as a signature confirms them."""
+
+    candidate: Candidate
+    ccps: tuple[tuple[CcpDef, CcpDecision], ...]
+    title: TitleDecision | None
+
+
+def signing_summary(member: JuryMember, rows: list[OverviewRow]) -> list[SignedCandidate]:
+    """What the sign button confirms, per candidate (from the overview's rows: no query)."""
+    ccps = referential(member.session.certification_id).ccps
+    return [
+        SignedCandidate(
+            row.candidate,
+            tuple((ccp, row.ccp_decisions[ccp.id]) for ccp in ccps if ccp.id in row.ccp_decisions),
+            row.title_decision,
+        )
+        for row in rows
+    ]
+
+
 def signatures(deliberation: Deliberation | None) -> dict[int, Signature]:
     if deliberation is None:
         return {}

@@ -198,6 +198,7 @@ def _live_context() -> dict:
         "decisions_changed": seen != digest,
         "round": current,
         "rows": rows,
+        "signing": queries.signing_summary(current_user, rows),
         "members": queries.jurors(session),
         "signed": queries.signatures(current),
         "missing": operations.missing_decisions(current_user, rows=rows),

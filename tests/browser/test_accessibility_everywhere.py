@@ -180,7 +180,13 @@ VISITS = [
         status=422,
     ),
     Visit("schedule", "staff", "centre.schedule", lambda s: {"session_id": s.planned}),
-    Visit("no schedule yet", "staff", "centre.schedule", lambda s: {"session_id": s.deliberating}),
+    Visit(
+        "no schedule, deliberation begun",
+        "staff",
+        "centre.schedule",
+        lambda s: {"session_id": s.deliberating},
+    ),
+    Visit("locked schedule", "staff", "centre.schedule", lambda s: {"session_id": s.locked}),
     Visit(
         "candidate's times",
         "staff",

@@ -347,6 +347,14 @@ def test_a_whole_deliberation_on_two_phones(db, scene, new_page):
 
     # ---- signatures, each on their own phone --------------------------------------------------
     chair.goto("/jury/deliberation/")
+    # What the button confirms is shown beside it, reasons included.
+    summary = chair.locator(f"#signing-candidate-{scene.holder}")
+    expect(summary).to_contain_text(f"CCP2 : Non acquis — Motif : {CCP_REASON}")
+    expect(summary).to_contain_text(f"Titre : Non obtenu — Motif : {TITLE_REASON}")
+    assert_no_horizontal_scroll(chair)
+    auditor.goto("/jury/deliberation/")
+    expect(auditor.locator("#signing-summary")).to_be_visible()
+    assert_no_axe_violations(auditor, "deliberation ready to sign (chair, phone)")
     chair.get_by_role("button", name="Je confirme ces décisions").click()
     expect(chair.locator(f"#signature-{scene.chair.juror_id}")).to_contain_text("a signé le")
     expect(chair.locator("#sign-form")).to_have_count(0)

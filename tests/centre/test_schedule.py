@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pypdf
 import pytest
 
-from ntc_jury.centre.schedule_operations import DayPlan, generate_schedule
-from ntc_jury.core.vocabulary import Presence, Route
+from ntc_jury.centre.rules import CentreError
+from ntc_jury.centre.schedule_operations import DayPlan, generate_schedule, update_candidate_slots
+from ntc_jury.core.vocabulary import Presence, Route, SessionState
 from ntc_jury.jury.queries import session_candidates
-from ntc_jury.models import Candidate, JuryBreak, ScheduleSlot
+from ntc_jury.models import Candidate, JuryBreak, ScheduleSlot, utcnow
 from tests.centre.conftest import audit_actions, count
 from tests.factories import add_candidate, make_session
 
@@ -359,3 +360,108 @@ def test_a_slot_moved_outside_the_working_hours_blocks_the_convocations(staff_cl
     )
     assert response.status_code == 303
     assert candidate.full_name in text(staff_client.get(response.headers["Location"]))
+
+
+def lock(db, exam, *, state=SessionState.CLOSED):
+    """As the last signature leaves it (state CLOSED), or with only its record locked."""
+    exam.locked_at = utcnow()
+    exam.state = state
+    db.session.commit()
+
+
+def test_a_locked_sessions_planning_is_read_only_but_printable(staff_client, db, title4):
+    fit_in_three_days(db, title4)
+    generate(staff_client, title4)
+    candidate = title4.candidates[0]
+    edit_url = f"/centre/sessions/{title4.id}/planning/candidats/{candidate.id}"
+    assert edit_url in text(staff_client.get(f"/centre/sessions/{title4.id}/planning"))
+    lock(db, title4)
+
+    response = staff_client.get(f"/centre/sessions/{title4.id}/planning")
+    assert response.status_code == 200
+    page = text(response)
+    content = page.split("<main")[1].split("</main>")[0]
+    assert 'id="not-editable"' in content
+    assert "La session est verrouillée" in content
+    assert "<form" not in content and "<input" not in content
+    assert "Générer" not in content and "Horaires" not in content
+    assert "/planning/candidats/" not in content
+    assert 'id="schedule-table"' in content  # the timetable itself stays shown
+    for url in (
+        f"/centre/sessions/{title4.id}/planning/imprimer",
+        f"/centre/sessions/{title4.id}/planning.ics",
+        f"/centre/sessions/{title4.id}/convocations.pdf",
+        f"/centre/sessions/{title4.id}/candidats/{candidate.id}/convocation.pdf",
+    ):
+        assert url in content, url
+    printable = staff_client.get(f"/centre/sessions/{title4.id}/planning/imprimer")
+    assert printable.status_code == 200 and "Déjeuner" in text(printable)
+
+
+def test_a_locked_session_with_no_planning_does_not_invite_to_generate_one(
+    staff_client, db, title4
+):
+    lock(db, title4)
+    content = text(staff_client.get(f"/centre/sessions/{title4.id}/planning")).split("<main")[1]
+    assert 'id="no-schedule"' in content and "générez" not in content.lower()
+    assert 'id="schedule-form"' not in content
+
+
+def test_the_planning_is_read_only_once_the_deliberation_has_begun(staff_client, db, title4):
+    generate(staff_client, title4)
+    title4.state = SessionState.DELIBERATION
+    db.session.commit()
+    content = text(staff_client.get(f"/centre/sessions/{title4.id}/planning")).split("<main")[1]
+    assert "La délibération est commencée" in content
+    assert 'id="schedule-form"' not in content and "/planning/candidats/" not in content
+    slots_before = count(db, ScheduleSlot)
+    refused = generate(staff_client, title4, day_start="09:00")
+    assert refused.status_code == 422
+    assert "La délibération est commencée" in text(refused)
+    assert count(db, ScheduleSlot) == slots_before
+
+
+def test_planning_writes_to_a_locked_session_are_refused_in_french(staff_client, db, title4):
+    generate(staff_client, title4)
+    candidate = title4.candidates[0]
+    slot = next(iter(slots_of(db, candidate).values()))
+    before = (slot.id, slot.starts_at, slot.room)
+    slots_before = count(db, ScheduleSlot)
+    events_before = audit_actions(db, title4.id)
+    lock(db, title4)
+
+    regenerate = generate(staff_client, title4, day_start="09:00")
+    assert regenerate.status_code == 409
+    assert "La session est verrouillée" in text(regenerate)
+    moved = staff_client.post(
+        f"/centre/sessions/{title4.id}/planning/candidats/{candidate.id}",
+        data={
+            "slots-0-slot_id": slot.id,
+            "slots-0-starts_at": "2026-03-10T15:00",
+            "slots-0-ends_at": "2026-03-10T16:00",
+            "slots-0-room": "Ailleurs",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert moved.status_code == 409
+    assert "La session est verrouillée" in text(moved)
+
+    db.session.expire_all()
+    assert count(db, ScheduleSlot) == slots_before
+    kept = db.session.get(ScheduleSlot, slot.id)
+    assert (kept.id, kept.starts_at, kept.room) == before
+    assert audit_actions(db, title4.id) == events_before
+
+
+@pytest.mark.parametrize("state", [SessionState.CLOSED, SessionState.IN_PROGRESS])
+def test_the_schedule_operations_refuse_a_locked_record_and_say_so(db, title4, state):
+    """Whatever the state says, a locked record is the reason given (not "la session est
+    en cours")."""
+    generate_schedule(session=title4, plan=DayPlan(dt.time(8), dt.time(20)))
+    db.session.commit()
+    lock(db, title4, state=state)
+    with pytest.raises(CentreError, match="La session est verrouillée"):
+        generate_schedule(session=title4, plan=DayPlan(dt.time(9), dt.time(20)))
+    db.session.rollback()
+    with pytest.raises(CentreError, match="La session est verrouillée"):
+        update_candidate_slots(candidate=title4.candidates[0], changes=[])

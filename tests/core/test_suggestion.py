@@ -389,6 +389,90 @@ def test_disagreements_listed_first(modalities, grids, drafts, expected_first):
     assert trace.summary()["disagreements"] == n_disagreements
 
 
+# --- QA: "évident" on a 1/1 split, or on one juror's grid -------------------------------------
+
+
+def test_a_one_one_split_on_every_criterion_is_evident_not_mastered_and_says_so():
+    """DESIGN §3: a criterion is observed by a majority of the jurors who scored it (1 of 2
+    is none), and a competency with fewer than half its criteria observed is "évident — non
+    maîtrisée". The label follows the rule; the trace carries every split, which the board
+    shows next to it ("4 désaccord(s)", each criterion with each juror's answer)."""
+    spec = make_spec(4)
+    result = suggest_competency(
+        spec, make_evidence(spec, grids={(1, "MSP"): "1111", (2, "MSP"): "0000"})
+    )
+    assert result.suggestion is NOT_MASTERED
+    assert result.trace.observed == 0
+    assert len(result.trace.disagreements()) == 4
+    assert all(
+        c.modalities[0].ballots == ((1, True), (2, False)) for c in result.trace.disagreements()
+    )
+    assert result.trace.short_of_jurors() == ()  # both grids count: nothing is missing
+
+
+@pytest.mark.parametrize(
+    ("modalities", "jurors", "recused", "grids", "drafts", "expected", "short"),
+    [
+        pytest.param(
+            ("MSP",),
+            (1, 2),
+            (),
+            {(1, "MSP"): "1111"},
+            {(2, "MSP"): "1100"},
+            MASTERED,
+            (("MSP", 1, 2),),
+            id="one-grid-of-two-the-others-ticks-shown-not-counted",
+        ),
+        pytest.param(
+            ("MSP", "ET"),
+            (1, 2),
+            (),
+            {(1, "ET"): "1111", (2, "ET"): "1111"},
+            {},
+            MASTERED,
+            (("MSP", 0, 2),),
+            id="a-whole-modality-missing",
+        ),
+        pytest.param(
+            ("MSP",),
+            (1, 2, 3),
+            (),
+            {(1, "MSP"): "0000", (2, "MSP"): "0000"},
+            {},
+            NOT_MASTERED,
+            (("MSP", 2, 3),),
+            id="two-grids-of-three",
+        ),
+        pytest.param(
+            ("MSP",),
+            (1, 2, 3),
+            (3,),
+            {(1, "MSP"): "1111", (2, "MSP"): "1111"},
+            {},
+            MASTERED,
+            (),
+            id="a-recused-juror-is-not-expected",
+        ),
+        pytest.param(
+            ("MSP",), (1,), (), {(1, "MSP"): "1111"}, {}, MASTERED, (), id="a-one-juror-jury"
+        ),
+        pytest.param(
+            ("MSP",), (1, 2), (), {}, {(1, "MSP"): "1111"}, NOT_EVALUATED, (), id="nothing-counted"
+        ),
+    ],
+)
+def test_the_trace_says_when_a_suggestion_rests_on_fewer_jurors_than_expected(
+    modalities, jurors, recused, grids, drafts, expected, short
+):
+    """(modality, counted jurors, expected jurors) for each grid some juror has not
+    completed: a suggestion resting on one juror's grid must not read like the jury's."""
+    spec = make_spec(4, modalities)
+    result = suggest_competency(spec, make_evidence(spec, jurors, recused, grids, drafts))
+    assert result.suggestion is expected  # the thresholds and the rule are unchanged
+    assert result.trace.short_of_jurors() == short
+    assert result.trace.expected_jurors == tuple(j for j in jurors if j not in recused)
+
+
 def test_modality_agreement_flags():
     spec = make_spec(3)
     evidence = make_evidence(spec, grids={(1, "MSP"): "110", (2, "MSP"): "100"})

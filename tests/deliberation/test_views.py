@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from ntc_jury.assets import SHELL, asset_url
-from ntc_jury.core.vocabulary import Route, SessionState
+from ntc_jury.core.vocabulary import Presence, Route, SessionState
 from ntc_jury.extensions import db
 from ntc_jury.models import (
     AuditEvent,
@@ -504,6 +504,63 @@ def test_a_signature_never_confirms_decisions_changed_since_the_page_showed_them
     assert count(Signature) == 1
 
 
+def test_the_sign_button_comes_with_what_it_signs(app, ntc, sign_in):
+    """Nobody signs blind: next to the button, each candidate's CCP and title decisions,
+    with their reasons, as the minutes will print them."""
+    jury = make_jury(ntc, format_code="TITLE", candidates=2)
+    achiever, struggler = jury.candidates
+    holder = add_candidate(jury.session, route=Route.CAPITALISATION, held_ccp_codes=["CCP1"])
+    absent = add_candidate(jury.session, route=Route.TRAINING)
+    absent.presence, absent.presence_note = Presence.ABSENT, "Non venu"
+    db.session.flush()
+    db.session.refresh(jury.session)
+    with acting(app):
+        jury.score(achiever)
+        jury.score(struggler, observed=lambda _j, code, _p: code != "CP1")
+        jury.score(holder)
+        jury.open()
+        for candidate in (achiever, struggler, holder):
+            jury.record_present(candidate)
+            jury.decide_competencies(candidate)
+            jury.decide_ccps(candidate)
+            jury.decide_title(candidate)
+    client = sign_in(jury.member)
+
+    live = page(client, "/jury/deliberation/").by_id("deliberation-live")
+
+    summary = live.by_id("signing-summary")
+    assert summary is not None and live.by_id("sign-form") is not None
+    assert "Ce que vous signez" in summary.text()
+    lines = {
+        candidate: [
+            li.text() for li in summary.by_id(f"signing-candidate-{candidate.id}").select("li")
+        ]
+        for candidate in (achiever, struggler, holder)
+    }
+    assert lines[achiever] == ["CCP1 : Acquis", "CCP2 : Acquis", "Titre : Obtenu"]
+    assert lines[struggler] == [
+        f"CCP1 : Non acquis — Motif : {REASON}",
+        "CCP2 : Acquis",
+        f"Titre : Non obtenu — Motif : {REASON}",
+    ]
+    assert lines[holder] == ["CCP1 : Déjà acquis", "CCP2 : Acquis", "Titre : Obtenu"]
+    absent_line = summary.by_id(f"signing-candidate-{absent.id}")
+    assert absent_line.text() == f"{absent.full_name} — Absent : aucune décision"
+    # The polled strip carries it too, so it follows what the chair records.
+    polled = fragment_root(client.get("/jury/deliberation/etat").get_data(as_text=True))
+    assert polled.by_id("signing-summary").text() == summary.text()
+
+    # Nothing left to sign on this phone: the summary goes with the button.
+    assert sign(client).status_code == 303
+    live = page(client, "/jury/deliberation/").by_id("deliberation-live")
+    assert live.by_id("sign-form") is None and live.by_id("signing-summary") is None
+
+
+def test_no_signing_summary_while_decisions_are_missing(opened, sign_in):
+    live = page(sign_in(opened.member), "/jury/deliberation/").by_id("deliberation-live")
+    assert live.by_id("sign-form") is None and live.by_id("signing-summary") is None
+
+
 def test_saving_an_unchanged_decision_keeps_the_signatures(app, opened, sign_in):
     with acting(app):
         opened.decide_everything()
@@ -622,6 +679,40 @@ def test_ticks_of_an_unfinished_grid_are_shown_but_not_counted(app, ntc, sign_in
     assert cells, "the member's ticks are shown"
     assert all("coché, grille non terminée : non compté" in c.text() for c in cells)
     assert "(✓) coché mais grille non terminée, non compté" in board.by_id("board-symbols").text()
+
+
+def test_a_suggestion_resting_on_one_jurors_grid_says_so_in_its_trace(app, ntc, sign_in):
+    """QA: "évident — maîtrisée" beside the member's different (unfinished, uncounted)
+    ticks read as a verdict of the jury; it was the chair's grid alone."""
+    jury = make_jury(ntc, format_code="CCP1", candidates=1)
+    candidate = jury.candidates[0]
+    with acting(app):
+        jury.score(candidate, jurors=[jury.chair])
+        jury.score(
+            candidate, jurors=[jury.member], observed=lambda _j, _c, p: p == 1, complete=False
+        )
+        jury.open(acknowledge=True)
+    cp3 = jury.competency("CP3")
+    short = " ; ".join(
+        f"1 juré sur 2 a complété la grille {m}" for m in jury.modalities_of(candidate, cp3)
+    )
+    chair = sign_in(jury.chair)
+
+    section = page(chair, board_url(candidate)).by_id(f"board-comp-{cp3.id}")
+
+    assert "Suggestion : évident — maîtrisée" in section.text()  # the rule, unchanged
+    trace = section.select("p", cls="trace")[0].text()
+    total = len(cp3.criteria)
+    assert trace == f"{total}/{total} critères observés ; {short}"
+
+
+def test_a_complete_jury_adds_nothing_to_the_trace(opened, sign_in):
+    cp3 = opened.competency("CP3")
+    section = page(sign_in(opened.chair), board_url(opened.candidates[0])).by_id(
+        f"board-comp-{cp3.id}"
+    )
+    trace = section.select("p", cls="trace")[0].text()
+    assert "a complété la grille" not in trace and "ont complété la grille" not in trace
 
 
 # URL arguments → ids of the locked world.
