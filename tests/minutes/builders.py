@@ -82,13 +82,15 @@ def build_locked_session(
     failing: bool = True,
     absent: bool = False,
     starts_on: dt.date | None = None,
+    missing_grid: bool = False,
 ) -> Built:
     """A session whose jury has decided on every candidate and signed: it is locked.
 
     The second candidate (when there is one and `failing`) fails the first competency, so
     the CCP holding it and the title are lost, each with its reason; with 3 jurors or more,
     the last juror declares a conflict with the first candidate; with `absent`, the last
-    candidate is absent.
+    candidate is absent; with `missing_grid`, the second juror never completes the first
+    candidate's first grid (the deliberation is opened all the same, as the chair may).
     """
     session = make_session(
         certification,
@@ -141,7 +143,7 @@ def build_locked_session(
         if candidate is absent_candidate:
             continue
         scorers = [m for m in members if not (recusing is m and candidate is people[0])]
-        _tick(session, chair, candidate, scorers)
+        _tick(session, chair, candidate, scorers, skip=members[1] if missing_grid else None)
         _operation(
             chair,
             "observation",
@@ -247,19 +249,24 @@ def _first_phase(session, chair, candidate) -> int:
     return next(p.id for p in plan.phases if p.jury_present)
 
 
-def _tick(session, chair, candidate, scorers) -> None:
-    """Every scorer completes every grid; all but the chair leave criterion 2 unticked."""
+def _tick(session, chair, candidate, scorers, skip=None) -> None:
+    """Every scorer completes every grid (but `skip`, the first one of the first candidate);
+    all but the chair leave criterion 2 unticked."""
     ref = referential(session.certification_id)
     plan = candidate_plan(ref, chair, candidate)
     rows = []
-    for code, competencies in plan.grids.items():
+    first_candidate = candidate.id == min(c.id for c in session.candidates)
+    for index, (code, competencies) in enumerate(plan.grids.items()):
         modality = ref.modality(code)
         for member in scorers:
-            rows.append(
-                GridCompletion(
-                    jury_member_id=member.id, candidate_id=candidate.id, modality_id=modality.id
+            if not (member is skip and first_candidate and index == 0):
+                rows.append(
+                    GridCompletion(
+                        jury_member_id=member.id,
+                        candidate_id=candidate.id,
+                        modality_id=modality.id,
+                    )
                 )
-            )
             for competency in competencies:
                 for criterion in competency.criteria:
                     rows.append(

@@ -20,6 +20,7 @@ from tests.minutes.builders import (
     OBSERVATION_TEXT,
     TITLE_FAIL_REASON,
     amend_and_resign,
+    build_locked_session,
 )
 from tests.minutes.pdfs import (
     page_texts,
@@ -261,3 +262,16 @@ def test_each_kind_of_document_carries_its_own_keywords(built):
     assert xmp_keywords(by_kind["synthesis_grid"].content) == (
         f"{code}, grille de synthèse, critères d'évaluation"
     )
+
+
+def test_the_synthesis_grid_says_when_a_suggestion_rests_on_fewer_jurors(db, ntc):
+    built = build_locked_session(ntc, candidates=1, jurors=3, missing_grid=True)
+    [grid] = [
+        d
+        for d in operations.generate_candidate_sheets(session=built.session)
+        if d.kind == "synthesis_grid"
+    ]
+    whole = " ".join(page_texts(grid.content))
+    # The third juror declared a link: two were expected, one completed the first grid.
+    assert "1 juré sur 2 a complété la grille" in whole
+    assert "jurés sur 2 ont complété" not in whole  # the other grids are complete
