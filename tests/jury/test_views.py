@@ -606,6 +606,17 @@ def test_a_locked_sessions_candidate_page_and_home_say_so(db, scene, juror):
     assert "Confirmez d'abord" not in phase.text()
 
 
+def test_the_batch_answer_tells_a_phone_whether_the_session_is_locked(db, scene, juror):
+    heartbeat = {"operations": [], "pending": 0}
+    assert juror.post("/jury/operations", json=heartbeat).get_json()["locked"] is False
+
+    lock(db, scene.session)
+    answer = juror.post("/jury/operations", json=heartbeat)
+
+    assert answer.status_code == 200
+    assert answer.get_json() == {"results": [], "locked": True}
+
+
 def test_an_htmx_grid_completion_and_its_undo(db, scene, juror):
     candidate = scene.candidate
     clear(juror, candidate.id)
