@@ -10,7 +10,7 @@ from ..locking import allowed_when_locked
 from ..models import StaffUser
 from . import bp, operations
 from .forms import OwnPasswordForm, PasswordResetForm, PinForm, StaffCreateForm, StaffSignInForm
-from .identity import juror_access_open, juror_sign_in_lifetime
+from .identity import juror_link_refusal, juror_sign_in_lifetime
 
 
 def _after_sign_in_for(person):
@@ -67,10 +67,13 @@ def juror_link(token: str):
     member = operations.member_for_token(token)
     if member is None:
         return render_template("auth/link_refused.html", reason="unknown"), 404
-    if member.access_revoked_at is not None:
-        return render_template("auth/link_refused.html", reason="revoked"), 403
-    if not juror_access_open(member):
-        return render_template("auth/link_refused.html", reason="window", member=member), 403
+    refusal = juror_link_refusal(member)
+    if refusal is not None:
+        # The link is the juror's own: why it does not open, when it does, whom to ask.
+        page = render_template(
+            "auth/link_refused.html", reason=refusal.reason, refusal=refusal, exam=member.session
+        )
+        return page, 403
     form = PinForm()
     status = 200
     if form.validate_on_submit():
