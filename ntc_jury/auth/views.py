@@ -81,8 +81,7 @@ def juror_link(token: str):
             operations.sign_in_juror(member=member, pin=form.pin.data, ip=request.remote_addr or "")
         except operations.SignInRefused as refused:
             db.session.commit()
-            form.pin.errors = [*form.pin.errors, refused.message]
-            status = 429 if refused.retry_after else 401
+            status = _show_pin_refusal(form, refused)
         else:
             db.session.commit()
             # The phone stays signed in after the app is closed, until the link expires.
@@ -91,6 +90,16 @@ def juror_link(token: str):
     elif form.is_submitted():
         status = 422
     return render_template("auth/pin.html", form=form, member=member), status
+
+
+def _show_pin_refusal(form: PinForm, refused) -> int:
+    """A wait is not about the PIN typed: said above the form, which stays as it was; a wrong
+    PIN is said under its field."""
+    if refused.retry_after:
+        form.form_errors.append(refused.message)
+        return 429
+    form.pin.errors = [*form.pin.errors, refused.message]
+    return 401
 
 
 @bp.get("/admin/personnel")
