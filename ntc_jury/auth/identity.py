@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app
@@ -53,12 +54,30 @@ def juror_access_window(member: JuryMember) -> tuple[dt.date, dt.date]:
     return session.starts_on - dt.timedelta(days=1), session.ends_on + dt.timedelta(days=days_after)
 
 
-def juror_access_open(member: JuryMember, today: dt.date | None = None) -> bool:
-    if member.access_token_sha256 is None or member.access_revoked_at is not None:
-        return False
+@dataclass(frozen=True)
+class LinkRefusal:
+    """Why a juror's own link does not open today, with the days it works."""
+
+    reason: str  # "revoked", "not_yet" or "expired"
+    first_day: dt.date
+    last_day: dt.date
+
+
+def juror_link_refusal(member: JuryMember, today: dt.date | None = None) -> LinkRefusal | None:
+    """None when the link opens today; else why not (revoked first: dates do not matter then)."""
     first, last = juror_access_window(member)
+    if member.access_token_sha256 is None or member.access_revoked_at is not None:
+        return LinkRefusal("revoked", first, last)
     today = today or utcnow().date()
-    return first <= today <= last
+    if today < first:
+        return LinkRefusal("not_yet", first, last)
+    if today > last:
+        return LinkRefusal("expired", first, last)
+    return None
+
+
+def juror_access_open(member: JuryMember, today: dt.date | None = None) -> bool:
+    return juror_link_refusal(member, today) is None
 
 
 def juror_sign_in_lifetime(member: JuryMember) -> dt.timedelta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -34,10 +35,12 @@ class IssuedAccess:
     pin: str
 
 
-def _check_throttle(keys: list[str]) -> None:
-    wait = throttle.retry_after(keys)
-    if wait:
-        raise SignInRefused(_wait_message(wait), retry_after=wait)
+def _check_throttle(keys: list[str], *, say: Callable[[throttle.Wait], str] | None = None) -> None:
+    """Refuses the attempt while the keys must wait; `say(wait)` words it (default: the wait)."""
+    wait = throttle.wait_before_retry(keys)
+    if wait.seconds:
+        message = say(wait) if say else _wait_message(wait.seconds)
+        raise SignInRefused(message, retry_after=wait.seconds)
 
 
 def _wait_message(wait: int) -> str:
@@ -53,6 +56,20 @@ def _wait_message(wait: int) -> str:
         "Trop de tentatives. Réessayez dans %(num)s minute.",
         "Trop de tentatives. Réessayez dans %(num)s minutes.",
         -(-wait // 60),
+    )
+
+
+def _juror_wait_message(wait: throttle.Wait) -> str:
+    """A blocked link says so, for how many minutes (rounded up: never sooner than said), and
+    the way out that does not wait: a new link from the centre (issue_jury_access)."""
+    if not wait.blocked:
+        return _wait_message(wait.seconds)
+    return ngettext(
+        "Trop de tentatives de connexion avec ce lien : par sécurité, il est bloqué. Réessayez "
+        "dans %(num)s minute. Le centre d'examen peut aussi vous remettre un nouveau lien.",
+        "Trop de tentatives de connexion avec ce lien : par sécurité, il est bloqué. Réessayez "
+        "dans %(num)s minutes. Le centre d'examen peut aussi vous remettre un nouveau lien.",
+        -(-wait.seconds // 60),
     )
 
 
@@ -103,8 +120,8 @@ def member_for_token(token: str) -> JuryMember | None:
 
 def sign_in_juror(*, member: JuryMember, pin: str, ip: str) -> JuryMember:
     """Check the PIN of a juror who opened their link, counting failures."""
-    keys = [f"link:{member.id}", f"ip:{ip}"]
-    _check_throttle(keys)
+    keys = [_link_key(member), f"ip:{ip}"]
+    _check_throttle(keys, say=_juror_wait_message)
     if not juror_access_open(member):
         raise SignInRefused(_("Ce lien d'accès n'est pas valide à cette date ou a été révoqué."))
     if not credentials.password_matches(member.pin_hash, pin.strip()):
@@ -129,6 +146,10 @@ def sign_in_juror(*, member: JuryMember, pin: str, ip: str) -> JuryMember:
     return member
 
 
+def _link_key(member: JuryMember) -> str:
+    return f"link:{member.id}"
+
+
 def record_sign_out(*, person) -> None:
     """Sign-outs end every sign-in made before (identity.py), then are audited; the view
     ends this browser's Flask-Login session."""
@@ -150,6 +171,9 @@ def issue_jury_access(*, member: JuryMember, actor) -> IssuedAccess:
     member.pin_hash = credentials.hash_password(pin)
     member.access_issued_at = utcnow()
     member.access_revoked_at = None
+    # A new PIN makes the guesses at the old one moot: a blocked juror is let in at once
+    # (the blocked link's message offers this way out).
+    throttle.forget([_link_key(member)])
     record_event(
         action="jury_access_reissued" if reissue else "jury_access_issued",
         actor=actor,

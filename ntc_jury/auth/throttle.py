@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -32,23 +33,34 @@ def _limits(key: str) -> tuple[int, int]:
     )
 
 
-def retry_after(keys: list[str]) -> int:
-    """Seconds before another attempt is allowed for these keys (0: go ahead)."""
+@dataclass(frozen=True)
+class Wait:
+    """How long before another attempt (0: go ahead); `blocked` when a block holds it, not
+    the short growing delay between attempts: the person is then told more than a number."""
+
+    seconds: int = 0
+    blocked: bool = False
+
+
+def wait_before_retry(keys: list[str]) -> Wait:
+    """The wait before another attempt is allowed for these keys."""
     now = utcnow()
     rows = db.session.execute(select(SignInThrottle).where(SignInThrottle.key.in_(keys))).scalars()
     wait = 0.0
+    blocked = False
     for row in rows:
         if now - row.last_failure_at > FORGET_AFTER and row.blocked_until is None:
             continue
         if row.blocked_until is not None and row.blocked_until > now:
             wait = max(wait, (row.blocked_until - now).total_seconds())
+            blocked = True
             continue
         slowdown_after, _ = _limits(row.key)
         if row.failures >= slowdown_after:
             delay = min(2 ** (row.failures - slowdown_after), MAX_DELAY_SECONDS)
             allowed_at = row.last_failure_at + dt.timedelta(seconds=delay)
             wait = max(wait, (allowed_at - now).total_seconds())
-    return math.ceil(wait) if wait > 0 else 0
+    return Wait(math.ceil(wait), blocked) if wait > 0 else Wait()
 
 
 def record_failure(keys: list[str]) -> None:

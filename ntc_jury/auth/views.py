@@ -10,7 +10,7 @@ from ..locking import allowed_when_locked
 from ..models import StaffUser
 from . import bp, operations
 from .forms import OwnPasswordForm, PasswordResetForm, PinForm, StaffCreateForm, StaffSignInForm
-from .identity import juror_access_open, juror_sign_in_lifetime
+from .identity import juror_link_refusal, juror_sign_in_lifetime
 
 
 def _after_sign_in_for(person):
@@ -67,10 +67,13 @@ def juror_link(token: str):
     member = operations.member_for_token(token)
     if member is None:
         return render_template("auth/link_refused.html", reason="unknown"), 404
-    if member.access_revoked_at is not None:
-        return render_template("auth/link_refused.html", reason="revoked"), 403
-    if not juror_access_open(member):
-        return render_template("auth/link_refused.html", reason="window", member=member), 403
+    refusal = juror_link_refusal(member)
+    if refusal is not None:
+        # The link is the juror's own: why it does not open, when it does, whom to ask.
+        page = render_template(
+            "auth/link_refused.html", reason=refusal.reason, refusal=refusal, exam=member.session
+        )
+        return page, 403
     form = PinForm()
     status = 200
     if form.validate_on_submit():
@@ -78,8 +81,7 @@ def juror_link(token: str):
             operations.sign_in_juror(member=member, pin=form.pin.data, ip=request.remote_addr or "")
         except operations.SignInRefused as refused:
             db.session.commit()
-            form.pin.errors = [*form.pin.errors, refused.message]
-            status = 429 if refused.retry_after else 401
+            status = _show_pin_refusal(form, refused)
         else:
             db.session.commit()
             # The phone stays signed in after the app is closed, until the link expires.
@@ -88,6 +90,16 @@ def juror_link(token: str):
     elif form.is_submitted():
         status = 422
     return render_template("auth/pin.html", form=form, member=member), status
+
+
+def _show_pin_refusal(form: PinForm, refused) -> int:
+    """A wait is not about the PIN typed: said above the form, which stays as it was; a wrong
+    PIN is said under its field."""
+    if refused.retry_after:
+        form.form_errors.append(refused.message)
+        return 429
+    form.pin.errors = [*form.pin.errors, refused.message]
+    return 401
 
 
 @bp.get("/admin/personnel")

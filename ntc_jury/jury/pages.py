@@ -106,6 +106,7 @@ class AppliedTickPage:
     state: _TickState
     scoring_open: bool = True
     awaiting_clearance: bool = False
+    locked = False  # the rules refuse every tick on a locked session
     detached = True  # plain data: renders after the transaction ended
 
     def ticked(self, criterion_id: int, modality: str) -> bool:

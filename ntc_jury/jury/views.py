@@ -94,8 +94,11 @@ def batch():
     results = operations.apply_batch(
         member=current_user, items=body["operations"], pending=body.get("pending")
     )
+    # Read under the writers' lock, with the operations: a phone whose page was rendered
+    # before the lock learns of it here and stops syncing on its own.
+    locked = current_user.session.locked_at is not None
     db.session.commit()
-    return jsonify(results=[r.as_json() for r in results])
+    return jsonify(results=[r.as_json() for r in results], locked=locked)
 
 
 @bp.get("/candidats/<int:candidate_id>/empreinte")

@@ -14,6 +14,7 @@ from ntc_jury.auth import credentials, identity
 from ntc_jury.core.vocabulary import ActorKind
 from ntc_jury.models import AuditEvent, JuryMember, SignInThrottle
 from tests.factories import issue_access, make_session, make_staff, sign_in_juror, sign_in_staff
+from tests.jury.markup import parse
 
 from . import fresh_client, page_text
 
@@ -21,7 +22,8 @@ WRONG_PIN = "Code PIN incorrect. Vérifiez les 6 chiffres remis par le centre."
 NOT_SIX_DIGITS = "Le code PIN compte exactement 6 chiffres."
 UNKNOWN_LINK = "Ce lien n'est pas reconnu."
 REVOKED_LINK = "Ce lien a été révoqué par le centre d'examen."
-OUTSIDE_WINDOW = "Ce lien n'est valable que de la veille de la session"
+NOT_YET = "Ce lien n'est pas encore actif : il est valable du"
+EXPIRED = "Ce lien a expiré : il était valable du"
 
 
 class Clock:
@@ -385,7 +387,7 @@ def test_a_link_does_not_work_three_days_before_the_session(client, db, ntc, clo
     attempt = sign_in_juror(client, issued)
 
     assert page.status_code == attempt.status_code == 403
-    assert OUTSIDE_WINDOW in page_text(page)
+    assert NOT_YET in page_text(page)
     assert_signed_out(client)
     assert audit(db, "sign_in") == []
 
@@ -415,7 +417,7 @@ def test_the_sign_in_ends_when_the_link_window_closes(app, client, db, exam, clo
     assert_signed_out(client)
     refused = client.get(f"/j/{issued.token}")
     assert refused.status_code == 403
-    assert OUTSIDE_WINDOW in page_text(refused)
+    assert EXPIRED in page_text(refused)
     assert sign_in_juror(client, issued).status_code == 403
 
 
@@ -427,6 +429,86 @@ def test_the_window_follows_the_setting(app, client, db, exam, clock, monkeypatc
     clock.move(days=2)
 
     assert sign_in_juror(client, issued).status_code == 403
+
+
+def refusal_page(client, token: str):
+    response = client.get(f"/j/{token}")
+    page = parse(page_text(response))
+    assert page.by_id("pin-form") is None
+    return response.status_code, page
+
+
+def test_a_link_opened_too_early_says_from_when_it_works_and_whom_to_ask(
+    app, client, db, ntc, clock, monkeypatch
+):
+    monkeypatch.setitem(app.config, "JURY_LINK_DAYS_AFTER", 7)
+    exam = make_session(ntc, starts_on=dt.date(2026, 6, 18), centre="AFPA Lyon Vénissieux")
+    exam.manager_name = "Claire Responsable"
+    issued = issue_access(exam.jury_members[1])
+    db.session.commit()
+
+    status, page = refusal_page(client, issued.token)
+
+    assert status == 403
+    assert page.by_id("link-window").text() == (
+        "Ce lien n'est pas encore actif : il est valable du 17 juin 2026 au 25 juin 2026."
+    )
+    assert page.by_id("link-contact").text() == (
+        "Pour toute question, contactez le centre d'examen : AFPA Lyon Vénissieux "
+        "(responsable de session : Claire Responsable)."
+    )
+
+
+def test_an_expired_link_says_when_it_worked_and_whom_to_ask(
+    app, client, db, ntc, clock, monkeypatch
+):
+    monkeypatch.setitem(app.config, "JURY_LINK_DAYS_AFTER", 7)
+    exam = make_session(ntc, starts_on=dt.date(2026, 3, 13))
+    issued = issue_access(exam.jury_members[1])
+    db.session.commit()
+
+    status, page = refusal_page(client, issued.token)
+
+    assert status == 403
+    assert page.by_id("link-window").text() == (
+        "Ce lien a expiré : il était valable du 12 mars 2026 au 20 mars 2026."
+    )
+    assert page.by_id("link-contact").text() == (
+        "Pour toute question, contactez le centre d'examen : Centre de test."
+    )
+
+
+def test_a_revoked_link_says_so_and_whom_to_ask_whatever_the_date(client, db, ntc, clock):
+    from ntc_jury.auth.operations import revoke_jury_access
+
+    exam = make_session(ntc, starts_on=dt.date(2026, 3, 13), centre="GRETA Nord")
+    member = exam.jury_members[1]
+    issued = issue_access(member)
+    revoke_jury_access(member=member, actor=None)
+    db.session.commit()
+
+    status, page = refusal_page(client, issued.token)
+
+    assert status == 403
+    assert REVOKED_LINK in page.by_id("link-refused").text()
+    assert page.by_id("link-window") is None  # new dates would not help: a new link would
+    assert "GRETA Nord" in page.by_id("link-contact").text()
+
+
+def test_a_link_that_matches_no_juror_reveals_nothing(client, db, ntc, clock):
+    exam = make_session(ntc, starts_on=dt.date(2026, 3, 13), centre="GRETA Nord")
+    exam.manager_name = "Claire Responsable"
+    old = issue_access(exam.jury_members[1])
+    issue_access(exam.jury_members[1])  # reissued: the old link matches nobody now
+    db.session.commit()
+
+    for token in (old.token, "pas-un-vrai-lien"):
+        status, page = refusal_page(client, token)
+        assert status == 404
+        assert UNKNOWN_LINK in page.by_id("link-refused").text()
+        assert page.by_id("link-window") is None and page.by_id("link-contact") is None
+        body = page.text()
+        assert "GRETA" not in body and "Claire" not in body and "2026" not in body
 
 
 def _copy_of_cookies(app, client):

@@ -18,6 +18,7 @@ from ntc_jury.extensions import db as _db
 from ntc_jury.models import AuditEvent, SignInThrottle, utcnow
 from tests.conftest import make_test_app
 from tests.factories import issue_access, make_session, make_staff, sign_in_juror, sign_in_staff
+from tests.jury.markup import parse
 
 from . import fresh_client, page_text
 
@@ -159,6 +160,70 @@ def test_after_more_failures_the_link_is_blocked_for_a_while(client, db, exam, c
     clock.move(seconds=1)
     assert sign_in_juror(client, issued).status_code == 302
     assert counter(db, f"link:{issued.member.id}") is None  # success clears the link
+
+
+def blocked_message(minutes: int) -> str:
+    unit = "minute" if minutes == 1 else "minutes"
+    return (
+        "Trop de tentatives de connexion avec ce lien : par sécurité, il est bloqué. "
+        f"Réessayez dans {minutes} {unit}. "
+        "Le centre d'examen peut aussi vous remettre un nouveau lien."
+    )
+
+
+def block(client, issued, clock, limits) -> dt.datetime:
+    """Enough wrong PINs to block the link; when the block ends."""
+    for _ in range(limits["block"]):
+        fail_pin(client, issued, clock)
+    return clock.now + dt.timedelta(minutes=limits["block_minutes"])
+
+
+def test_a_blocked_link_says_so_how_long_and_that_the_centre_can_help(
+    client, db, exam, clock, limits
+):
+    issued = issue_access(exam.jury_members[1])
+    db.session.commit()
+    block(client, issued, clock, limits)
+
+    refused = client.post(f"/j/{issued.token}", data={"pin": issued.pin})
+
+    assert refused.status_code == 429
+    page = parse(page_text(refused))
+    [alert] = page.select("div", cls="flash-error", role="alert")
+    assert alert.text() == blocked_message(limits["block_minutes"])
+    # The same form, as it was: the greeting, the PIN typed; the PIN is not what is wrong.
+    form = page.by_id("pin-form")
+    assert issued.member.full_name in page.select("h1")[0].text()
+    [pin] = form.select("input", name="pin")
+    assert pin.attrs.get("value") == issued.pin and "aria-invalid" not in pin.attrs
+    assert page.by_id("pin-error") is None
+
+
+@pytest.mark.parametrize(("left", "said"), [(61, 2), (60, 1), (1, 1)])
+def test_a_blocks_wait_is_said_in_minutes_rounded_up(client, db, exam, clock, limits, left, said):
+    issued = issue_access(exam.jury_members[1])
+    db.session.commit()
+    ends = block(client, issued, clock, limits)
+    clock.now = ends - dt.timedelta(seconds=left)
+
+    refused = sign_in_juror(client, issued)
+
+    assert refused.status_code == 429
+    assert blocked_message(said) in page_text(refused)
+
+
+def test_a_new_link_from_the_centre_opens_a_blocked_jurors_session_at_once(
+    client, db, exam, clock, limits
+):
+    issued = issue_access(exam.jury_members[1])
+    db.session.commit()
+    block(client, issued, clock, limits)
+
+    fresh = issue_access(issued.member)
+    db.session.commit()
+
+    assert counter(db, f"link:{issued.member.id}") is None
+    assert sign_in_juror(client, fresh).headers["Location"] == "/jury/"
 
 
 def test_counters_survive_a_restart_and_are_shared_by_processes(
@@ -359,7 +424,8 @@ def test_an_address_is_slowed_down_but_never_blocked(app, db, clock, limits):
             clock.move(seconds=retry_after_seconds(response))
 
     assert counter(db, f"ip:{ADDRESS}").blocked_until is None
-    assert throttle.retry_after([f"ip:{ADDRESS}"]) <= throttle.MAX_DELAY_SECONDS
+    wait = throttle.wait_before_retry([f"ip:{ADDRESS}"])
+    assert wait.seconds <= throttle.MAX_DELAY_SECONDS and not wait.blocked
     clock.move(seconds=throttle.MAX_DELAY_SECONDS)
     assert sign_in_staff(fresh_client(app), staff).status_code == 302
 

@@ -456,6 +456,21 @@ def test_signing_on_each_phone_locks_and_both_see_it(app, opened, sign_in):
     assert page(chair, board_url(opened.candidates[0])).select("form", cls="decision-form") == []
 
 
+def test_once_locked_no_phone_polls_the_deliberation(locked, sign_in):
+    candidate = locked.candidates[0]
+    for juror in (locked.chair, locked.member):
+        client = sign_in(juror)
+        for url in ("/jury/deliberation/", board_url(candidate)):
+            html = page(client, url)
+            assert [n.id for n in html.walk() if "hx-trigger" in n.attrs] == [], (juror, url)
+            assert html.by_id("session-locked") is not None
+            assert "hidden" not in html.by_id("session-locked").attrs
+        # What an earlier poll swaps in carries no trigger either: the polling ends there.
+        for url in ("/jury/deliberation/etat", f"{board_url(candidate)}/decisions"):
+            fragment = fragment_root(client.get(url).get_data(as_text=True))
+            assert "hx-trigger" not in fragment.attrs, url
+
+
 def seen_digest(client) -> str:
     """The decisions' digest the juror's page carries in its sign form."""
     form = page(client, "/jury/deliberation/").by_id("sign-form")

@@ -497,6 +497,126 @@ def test_a_locked_session_answers_409(db, scene, juror):
     assert "readonly" in html.by_id(f"obs-phase-{phase.id}").attrs
 
 
+LOCKED_NOTICE = (
+    "La session est verrouillée : les décisions sont signées, plus aucune saisie n'est possible."
+)
+NOT_EVALUATED = (
+    "Vous n'avez pas confirmé l'absence de lien avec ce candidat : vous ne l'avez pas évalué."
+)
+
+
+def lock(db, session) -> None:
+    """What the last signature does to the session (deliberation/operations.py `_lock`)."""
+    session.locked_at = utcnow()
+    session.state = SessionState.CLOSED
+    db.session.commit()
+
+
+def operation_forms(html: Node) -> list[Node]:
+    return [f for f in html.select("form") if "data-operation" in f.attrs]
+
+
+def assert_says_locked(html: Node) -> None:
+    assert "data-session-locked" in html.select("body")[0].attrs
+    notice = html.by_id("session-locked")
+    assert "hidden" not in notice.attrs
+    assert LOCKED_NOTICE in notice.text()
+    # Nothing on the page polls: no htmx trigger, and nothing left to send.
+    assert [n for n in html.walk() if "hx-trigger" in n.attrs] == []
+    assert operation_forms(html) == []
+    assert html.select("button", cls="tick") == []
+
+
+def test_before_the_lock_the_locked_notice_is_hidden(db, scene, juror):
+    html = page(juror, phase_url(scene.candidate, scene.phase("MSP-PROSPECTION")))
+
+    assert "data-session-locked" not in html.select("body")[0].attrs
+    assert "hidden" in html.by_id("session-locked").attrs
+    assert html.by_id("timer") is not None
+
+
+def test_a_locked_sessions_phase_page_says_so_and_shows_the_ticks_read_only(db, scene, juror):
+    candidate = scene.candidate
+    phase = scene.phase("MSP-PROSPECTION")
+    clear(juror, candidate.id)
+    ticked, unticked = scene.criterion("CP3", 1), scene.criterion("CP3", 2)
+    cp3 = scene.competency("CP3")
+    transversal = cp3.transversal_ids[0]
+    post_op(juror, candidate.id, kind="mark", modality="MSP", criterion_id=ticked, observed=1)
+    post_op(
+        juror,
+        candidate.id,
+        kind="transversal",
+        transversal_id=transversal,
+        competency_id=cp3.id,
+        observed=1,
+    )
+    post_op(juror, candidate.id, kind="observation", phase_id=phase.id, text="Écoute active")
+    post_op(juror, candidate.id, kind="grid", modality="MSP", completed="1")
+    lock(db, scene.session)
+
+    html = page(juror, phase_url(candidate, phase))
+
+    assert_says_locked(html)
+    shown = {
+        criterion: html.by_id(f"crit-MSP-{criterion}").select("p", cls="tick-readonly")[0]
+        for criterion in (ticked, unticked)
+    }
+    assert shown[ticked].attrs["data-observed"] == "true"
+    assert shown[ticked].text().endswith("— observé")
+    assert shown[unticked].attrs["data-observed"] == "false"
+    assert shown[unticked].text().endswith("— non observé")
+    carried = html.by_id(f"tr-{transversal}-{cp3.id}").select("p", cls="tick-readonly")[0]
+    assert carried.attrs["data-observed"] == "true"
+    note = html.by_id(f"obs-phase-{phase.id}")
+    assert (note.tag, note.text()) == ("textarea", "Écoute active")
+    assert "readonly" in note.attrs and "name" not in note.attrs
+    # The grid is shown done, with nothing to reopen; no timer is left to run.
+    grid = html.by_id("grid-MSP")
+    assert "finished" in grid.classes and grid.select("button") == []
+    assert html.by_id("grid-MSP-done") is None
+    assert html.by_id("timer") is None
+    assert not any("timer.js" in (s.attrs.get("src") or "") for s in html.select("script"))
+    # Signing out is still possible.
+    assert html.by_id("sign-out-form") is not None
+
+
+def test_a_locked_sessions_candidate_page_and_home_say_so(db, scene, juror):
+    candidate, unseen = scene.session.candidates
+    clear(juror, candidate.id)
+    post_op(juror, candidate.id, kind="grid", modality="MSP", completed="1")
+    lock(db, scene.session)
+
+    for url in ("/jury/", f"/jury/candidats/{candidate.id}"):
+        assert_says_locked(page(juror, url))
+    html = page(juror, f"/jury/candidats/{candidate.id}")
+    declared = html.by_id("conflict").text()
+    assert "Vous avez confirmé n'avoir aucun lien avec ce candidat." in declared
+    assert html.by_id("grid-MSP").select("form") == []
+    assert "Grille terminée" in html.by_id("grid-MSP").text()
+    # A candidate this juror never cleared: nothing invites to confirm any more.
+    never = page(juror, f"/jury/candidats/{unseen.id}")
+    assert_says_locked(never)
+    conflict = never.by_id("conflict")
+    assert conflict.text() == f"Lien avec le candidat {NOT_EVALUATED}"
+    assert conflict.select("button") == []
+    phase = page(juror, phase_url(unseen, scene.phase("MSP-PROSPECTION")))
+    assert_says_locked(phase)
+    assert phase.by_id("not-evaluated").text() == NOT_EVALUATED
+    assert "Confirmez d'abord" not in phase.text()
+
+
+def test_the_batch_answer_tells_a_phone_whether_the_session_is_locked(db, scene, juror):
+    heartbeat = {"operations": [], "pending": 0}
+    assert juror.post("/jury/operations", json=heartbeat).get_json()["locked"] is False
+
+    lock(db, scene.session)
+    answer = juror.post("/jury/operations", json=heartbeat)
+
+    assert answer.status_code == 200
+    assert answer.get_json() == {"results": [], "locked": True}
+
+
 def test_an_htmx_grid_completion_and_its_undo(db, scene, juror):
     candidate = scene.candidate
     clear(juror, candidate.id)

@@ -29,6 +29,11 @@
   var storing = 0;
   // Operations that this document shows beyond its server-rendered state, in order.
   var docOps = [];
+  // A locked session (every signature collected) takes no writes any more: the phone stops
+  // talking to the server on its own (no periodic sync, no heartbeat, no comparison after
+  // it). Operations still stored are sent all the same, once, to be answered (refused).
+  var locked = body.hasAttribute("data-session-locked");
+  var syncEvery = null;
 
   function readWords() {
     var out = {};
@@ -499,7 +504,10 @@
         throw new Error("HTTP " + response.status);
       }
       serverDown = false;
-      return response.json();
+      return response.json().then(function (answer) {
+        if (answer && answer.locked) sessionLocked();
+        return answer;
+      });
     }, function (error) {
       serverDown = false;
       throw error;
@@ -509,6 +517,7 @@
   // With nothing to send, the server still hears now and then that this phone has nothing
   // pending (the chair's screen shows it); not on every page load.
   function heartbeat() {
+    if (locked) return Promise.resolve(null);
     var last = Number(sessionStorage.getItem("ntc-heartbeat") || 0);
     if (Date.now() - last < 15000) return Promise.resolve(null);
     return post([], 0).then(function () {
@@ -573,6 +582,7 @@
   // Refreshing the offline copies costs a request per cached page: once the juror pauses,
   // not after every tap. Until then the journal keeps what the copies lack.
   function scheduleRefresh() {
+    if (locked && !Object.keys(touched).length) return; // nothing sent: nothing to compare
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(function () {
       var candidates = Object.keys(touched);
@@ -854,7 +864,18 @@
   window.addEventListener("online", function () { body.setAttribute("data-online", "true"); showStatus(); flushSoon(0); });
   window.addEventListener("offline", function () { body.setAttribute("data-online", "false"); showStatus(); });
   document.addEventListener("visibilitychange", function () { if (!document.hidden) flushSoon(0); });
-  setInterval(function () { if (!document.hidden) flush(); }, 20000);
+  if (!locked) syncEvery = setInterval(function () { if (!document.hidden) flush(); }, 20000);
+
+  // The server said the session got locked while this page was open: the periodic sync
+  // stops, and the page says why nothing can be entered any more.
+  function sessionLocked() {
+    if (locked) return;
+    locked = true;
+    clearInterval(syncEvery);
+    body.setAttribute("data-session-locked", "");
+    var notice = document.getElementById("session-locked");
+    if (notice) notice.hidden = false;
+  }
 
   window.ntcOutbox = { record: record, flush: flush, pending: pendingEntries, journal: journalEntries, refused: refused, whenSynced: whenSynced };
 
