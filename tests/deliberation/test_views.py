@@ -456,19 +456,31 @@ def test_signing_on_each_phone_locks_and_both_see_it(app, opened, sign_in):
     assert page(chair, board_url(opened.candidates[0])).select("form", cls="decision-form") == []
 
 
-def test_once_locked_no_phone_polls_the_deliberation(locked, sign_in):
+def test_once_locked_phones_only_watch_for_a_reopening_once_a_minute(locked, sign_in):
     candidate = locked.candidates[0]
     for juror in (locked.chair, locked.member):
         client = sign_in(juror)
         for url in ("/jury/deliberation/", board_url(candidate)):
             html = page(client, url)
-            assert [n.id for n in html.walk() if "hx-trigger" in n.attrs] == [], (juror, url)
+            triggers = {n.id: n.attrs["hx-trigger"] for n in html.walk() if "hx-trigger" in n.attrs}
+            # The decisions no longer change; the status would show a reopening.
+            assert triggers == ({"deliberation-live": "every 60s"} if url.endswith("/") else {})
             assert html.by_id("session-locked") is not None
             assert "hidden" not in html.by_id("session-locked").attrs
-        # What an earlier poll swaps in carries no trigger either: the polling ends there.
-        for url in ("/jury/deliberation/etat", f"{board_url(candidate)}/decisions"):
-            fragment = fragment_root(client.get(url).get_data(as_text=True))
-            assert "hx-trigger" not in fragment.attrs, url
+        # What an earlier 5 s poll swaps in carries the slow trigger, or none.
+        status = fragment_root(client.get("/jury/deliberation/etat").get_data(as_text=True))
+        assert status.attrs["hx-trigger"] == "every 60s"
+        decisions = client.get(f"{board_url(candidate)}/decisions").get_data(as_text=True)
+        assert "hx-trigger" not in fragment_root(decisions).attrs
+
+
+def test_a_reopening_brings_the_5_second_poll_back(locked, sign_in):
+    client = sign_in(locked.member)
+    chair = sign_in(locked.chair)
+    reopened = chair.post("/jury/deliberation/rouvrir", data={"reason": "Erreur sur le CCP2."})
+    assert reopened.status_code == 303
+    status = fragment_root(client.get("/jury/deliberation/etat").get_data(as_text=True))
+    assert status.attrs["hx-trigger"] == "every 5s"
 
 
 def seen_digest(client) -> str:
