@@ -101,6 +101,14 @@ def batch():
     return jsonify(results=[r.as_json() for r in results], locked=locked)
 
 
+@bp.get("/session/etat")
+@juror_required
+def session_state():
+    """Whether the juror's session is locked: a locked page asks once a minute, to learn of a
+    reopening for a correction without polling the record itself."""
+    return jsonify(locked=current_user.session.locked_at is not None)
+
+
 @bp.get("/candidats/<int:candidate_id>/empreinte")
 @juror_required
 def digest(candidate_id: int):

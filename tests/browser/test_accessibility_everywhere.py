@@ -281,6 +281,9 @@ NOT_PAGES: dict[str, NotAPage] = {
         "juror",
         lambda s: {"candidate_id": s.planned_candidate},
     ),
+    "jury.session_state": NotAPage(
+        "application/json", "a locked page asks whether the chair reopened", "juror"
+    ),
     "deliberation.live_status": NotAPage(
         "text/html", "an htmx fragment of the deliberation overview, checked there", "chair"
     ),

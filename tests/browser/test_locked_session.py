@@ -156,3 +156,35 @@ def test_a_locked_sessions_pages_pass_axe(db, day, axe_phone):
     for summary in page.locator("details.sub summary").all():
         summary.click()  # the transversal ticks and competency notes too
     assert_no_axe_violations(page, "phase page, locked (phone)")
+
+
+def is_state_check(request: Request) -> bool:
+    return urlsplit(request.url).path == "/jury/session/etat"
+
+
+def test_a_locked_page_asks_once_a_minute_and_reloads_when_reopened(db, day, phone):
+    page = phone
+    scored_then_locked(db, day)
+    page.clock.install()
+    sign_in(page, day)
+    page.goto(phase_path(day, "MSP-NEGOCIATION"))
+    expect(page.locator("#session-locked")).to_be_visible()
+    # Still locked: one small GET a minute, and the page stays as it is.
+    with page.expect_request(is_state_check) as asked:
+        page.clock.run_for(60_000)
+    assert asked.value.method == "GET"
+    expect(page.locator("#session-locked")).to_be_visible()
+
+    # The chair reopens the deliberation for a correction (deliberation/operations.py).
+    db.session.rollback()
+    session = db.session.get(JuryMember, day.juror_id).session
+    session.locked_at = None
+    session.state = SessionState.DELIBERATION
+    db.session.commit()
+    with page.expect_event("load"):
+        page.clock.run_for(60_000)
+    expect(page.locator("#session-locked")).to_be_hidden()
+    ticked = day.criteria["CP6"][0]
+    # Rendered as the reopened session is: buttons again, not the locked read-only marks.
+    expect(page.locator(f"#crit-MSP-{ticked} button.tick")).to_have_count(1)
+    assert_no_console_errors(page)

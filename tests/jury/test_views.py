@@ -16,6 +16,7 @@ from ntc_jury.core.vocabulary import Presence, Route, SessionState
 from ntc_jury.jury import operations
 from ntc_jury.models import (
     AppliedOperation,
+    AuditEvent,
     ConflictDeclaration,
     GridCompletion,
     Mark,
@@ -615,6 +616,23 @@ def test_the_batch_answer_tells_a_phone_whether_the_session_is_locked(db, scene,
 
     assert answer.status_code == 200
     assert answer.get_json() == {"results": [], "locked": True}
+
+
+def test_a_juror_asks_whether_the_session_is_still_locked_without_writing(db, scene, juror):
+    assert juror.get("/jury/session/etat").get_json() == {"locked": False}
+    lock(db, scene.session)
+    events, sync = count(db, AuditEvent), scene.juror.last_sync_at
+
+    answer = juror.get("/jury/session/etat")
+
+    assert answer.status_code == 200 and answer.get_json() == {"locked": True}
+    db.session.expire_all()
+    assert (count(db, AuditEvent), scene.juror.last_sync_at) == (events, sync)
+
+
+def test_only_a_signed_in_juror_asks_for_the_session_state(app):
+    answer = app.test_client().get("/jury/session/etat")
+    assert answer.status_code in (302, 401)
 
 
 def test_an_htmx_grid_completion_and_its_undo(db, scene, juror):

@@ -864,7 +864,9 @@
   window.addEventListener("online", function () { body.setAttribute("data-online", "true"); showStatus(); flushSoon(0); });
   window.addEventListener("offline", function () { body.setAttribute("data-online", "false"); showStatus(); });
   document.addEventListener("visibilitychange", function () { if (!document.hidden) flushSoon(0); });
+  var reopenCheck = null;
   if (!locked) syncEvery = setInterval(function () { if (!document.hidden) flush(); }, 20000);
+  else watchForReopening();
 
   // The server said the session got locked while this page was open: the periodic sync
   // stops, and the page says why nothing can be entered any more.
@@ -875,6 +877,27 @@
     body.setAttribute("data-session-locked", "");
     var notice = document.getElementById("session-locked");
     if (notice) notice.hidden = false;
+    watchForReopening();
+  }
+
+  // Locked, the record no longer changes, but the chair may reopen the deliberation for a
+  // correction: once a minute the page asks whether the session is still locked (one small
+  // GET, no write), and reloads as the server now renders it when it is not.
+  function watchForReopening() {
+    var url = body.getAttribute("data-state-url");
+    if (!url || reopenCheck) return;
+    reopenCheck = setInterval(function () {
+      if (document.hidden || !navigator.onLine) return;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (state) {
+          if (state && state.locked === false) {
+            clearInterval(reopenCheck);
+            location.reload();
+          }
+        })
+        .catch(function () { /* offline: asked again in a minute */ });
+    }, 60000);
   }
 
   window.ntcOutbox = { record: record, flush: flush, pending: pendingEntries, journal: journalEntries, refused: refused, whenSynced: whenSynced };
