@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..access import staff_required
@@ -88,7 +89,7 @@ def confirm_import(session_id: int):
         return back(str(error), "centre.session_detail", session_id=session_id)
     db.session.commit()
     discard_pending(pending.token)
-    message = _("%(count)s candidat(s) importé(s).", count=count)
+    message = ngettext("%(num)s candidat importé.", "%(num)s candidats importés.", count)
     return done(message, "centre.session_detail", session_id=session_id)
 
 

@@ -694,7 +694,7 @@ def test_staff_plan_a_whole_session_with_the_keyboard_only(visitors, scene):
     press_enter_on(page, page.get_by_role("button", name="Vérifier le fichier"))
     expect(page.get_by_role("heading", name="3 candidats seront créés")).to_be_visible()
     press_enter_on(page, page.get_by_role("button", name="Créer les 3 candidats"))
-    expect(page.locator(".flash-success")).to_contain_text("3 candidat(s) importé(s).")
+    expect(page.locator(".flash-success")).to_contain_text("3 candidats importés.")
     numbers = read(select(Candidate.candidate_number).where(Candidate.session_id == session_id))
     assert sorted(n for (n,) in numbers) == ["2026-101", "2026-102", "2026-103", "K-001"]
 

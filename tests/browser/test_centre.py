@@ -70,7 +70,7 @@ def test_staff_plans_imports_and_schedules(db, staff, axe_desktop, new_page):
     assert count(db, select(func.count()).select_from(Candidate)) == 0  # only a preview
     assert_no_axe_violations(page, "import preview (desktop)")
     page.get_by_role("button", name="Créer les 3 candidats").click()
-    expect(page.locator(".flash-success")).to_contain_text("3 candidat(s) importé(s).")
+    expect(page.locator(".flash-success")).to_contain_text("3 candidats importés.")
     expect(page.locator("#candidate-table tbody tr")).to_have_count(3)
     assert count(db, select(func.count()).select_from(Candidate)) == 3
 

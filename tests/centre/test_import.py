@@ -98,7 +98,7 @@ def test_utf8_semicolon_file_through_the_preview(staff_client, db, exam, import_
     ).scalar_one()
     assert event.after == {"count": 3, "source": "candidats.csv"} and event.session_id == exam.id
     assert not list(import_dir.glob("*"))  # the file is forgotten once imported
-    assert "3 candidat(s) importé(s)." in text(staff_client.get(done.headers["Location"]))
+    assert "3 candidats importés." in text(staff_client.get(done.headers["Location"]))
 
 
 def test_windows_1252_comma_file(staff_client, db, exam):

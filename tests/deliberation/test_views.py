@@ -188,7 +188,7 @@ def test_the_chair_sees_missing_grids_and_pending_devices(app, ntc, sign_in):
     ]
     [pending] = document.by_id("pending-jurors").select("li")
     assert pending.text() == (
-        f"{jury.member.full_name} : 2 opération(s) en attente sur son téléphone"
+        f"{jury.member.full_name} : 2 opérations en attente sur son téléphone"
     )
     form = document.by_id("open-form")
     assert form.select("input", type="checkbox", name_="acknowledge")
@@ -314,6 +314,7 @@ def test_the_members_polled_fragments_follow_the_chairs_decisions(opened, sign_i
     status = member.get("/jury/deliberation/etat")
     assert fragment_root(status.get_data(as_text=True)).id == "deliberation-live"
     assert "0/5 décisions" in text_of(status)
+    assert "5 décisions restent à saisir avant les signatures." in text_of(status)
 
     saved = post_decision(
         chair, candidate, level="competency", subject_id=cp3.id, outcome="mastered", reason=""
@@ -721,7 +722,7 @@ def test_a_suggestion_resting_on_one_jurors_grid_says_so_in_its_trace(app, ntc, 
         jury.open(acknowledge=True)
     cp3 = jury.competency("CP3")
     short = " ; ".join(
-        f"1 juré sur 2 a complété la grille {m}" for m in jury.modalities_of(candidate, cp3)
+        f"1 juré sur 2 a terminé la grille {m}" for m in jury.modalities_of(candidate, cp3)
     )
     chair = sign_in(jury.chair)
 
@@ -739,7 +740,7 @@ def test_a_complete_jury_adds_nothing_to_the_trace(opened, sign_in):
         f"board-comp-{cp3.id}"
     )
     trace = section.select("p", cls="trace")[0].text()
-    assert "a complété la grille" not in trace and "ont complété la grille" not in trace
+    assert "a terminé la grille" not in trace and "ont terminé la grille" not in trace
 
 
 # URL arguments → ids of the locked world.

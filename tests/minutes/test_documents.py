@@ -273,5 +273,5 @@ def test_the_synthesis_grid_says_when_a_suggestion_rests_on_fewer_jurors(db, ntc
     ]
     whole = " ".join(page_texts(grid.content))
     # The third juror declared a link: two were expected, one completed the first grid.
-    assert "1 juré sur 2 a complété la grille" in whole
-    assert "jurés sur 2 ont complété" not in whole  # the other grids are complete
+    assert "1 juré sur 2 a terminé la grille" in whole
+    assert "jurés sur 2 ont terminé" not in whole  # the other grids are complete
