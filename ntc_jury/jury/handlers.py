@@ -36,12 +36,16 @@ _SCORING = (SessionState.PLANNED, SessionState.IN_PROGRESS)
 
 
 class OperationRefused(Exception):
-    """The operation cannot be applied; `message` is French, `locked` means HTTP 409."""
+    """The operation cannot be applied; `message` is French, `locked` means HTTP 409.
 
-    def __init__(self, message: str, *, locked: bool = False):
+    `state` is what the server holds that the phone evidently did not know (a grid completed
+    elsewhere): sent with the refusal, so the page shows it rather than contradicting it."""
+
+    def __init__(self, message: str, *, locked: bool = False, state: dict | None = None):
         super().__init__(message)
         self.message = message
         self.locked = locked
+        self.state = state or {}
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,10 @@ def record_mark(ctx: Context, payload: dict) -> Accepted:
         raise OperationRefused(_("Ce critère n'est pas évalué dans cette modalité."))
     observed = client_bool(payload.get("observed"))
     if ctx.facts.grid_done:
-        raise OperationRefused(_("Grille terminée : rouvrez-la pour la modifier."))
+        raise OperationRefused(
+            _("Grille terminée : rouvrez-la pour la modifier."),
+            state={"grid": {"modality": modality.code, "completed": True}},
+        )
     before = ctx.facts.mark_before
     row = {**_mine(ctx), "criterion_id": criterion_id, "modality_id": modality.id}
 

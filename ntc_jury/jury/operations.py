@@ -141,11 +141,16 @@ def _apply_once(member, op_id, kind, payload, client_time) -> OperationOutcome:
             raise OperationRefused(_("Type d'opération inconnu."))
         accepted = handler(_context(member, payload, op_id), payload)
     except OperationRefused as refused:
-        answer = {"message": refused.message, "locked": refused.locked}
+        answer = {"message": refused.message, "locked": refused.locked, **refused.state}
         if not _claim(*operation, OperationStatus.REFUSED, answer):
             return _replay(_stored(op_id), member)
         return OperationOutcome(
-            op_id, "refused", refused.message, locked=refused.locked, candidate_id=candidate_id
+            op_id,
+            "refused",
+            refused.message,
+            locked=refused.locked,
+            candidate_id=candidate_id,
+            result=refused.state,
         )
     if not _claim(*operation, OperationStatus.APPLIED, accepted.result):
         # Seen before: its first answer stands, and nothing is written again.
@@ -253,4 +258,5 @@ def _replay(previous: AppliedOperation, member: JuryMember) -> OperationOutcome:
         result.get("message", ""),
         locked=bool(result.get("locked")),
         candidate_id=candidate_id,
+        result={k: v for k, v in result.items() if k not in ("message", "locked")},
     )

@@ -77,19 +77,20 @@ def test_a_refused_tick_goes_back_and_says_why_next_to_it(db, day, phone):
     expect(status).to_have_text("1 saisie refusée : voir le message sous celle-ci")
     # The device's ledger does not count it: it still agrees with the server.
     assert page.evaluate("() => window.ntcOutbox.refused.length") == 1
+    # The refusal came with what the server holds: the grid shows completed, not the opposite
+    # of the message, and the other criteria wait for it to be reopened.
+    grid_button = page.locator("#grid-MSP button")
+    expect(grid_button).to_have_text("Rouvrir la grille MSP")
+    expect(criterion_button(page, second)).to_be_disabled()
 
-    criterion_button(page, second).click()
-    expect(page.locator(f"#crit-MSP-{second}")).to_have_attribute("data-state", "error")
-    expect(status).to_have_text("2 saisies refusées : voir le message sous chacune")
-    expect(criterion_button(page, second)).to_have_attribute("aria-pressed", "false")
-
-    # Reopened elsewhere: a new tap on the first one is applied, its message goes.
-    on_the_server(db, day, "grid", modality="MSP", completed=False)
+    # Reopened here: a new tap on the first one is applied, its message goes.
+    grid_button.click()
+    expect(page.locator("#grid-MSP")).to_have_attribute("data-state", "saved")
     criterion_button(page, first).click()
     expect(item).to_have_attribute("data-state", "saved")
     expect(criterion_button(page, first)).to_have_attribute("aria-pressed", "true")
     expect(item.get_by_role("alert")).to_have_count(0)
-    expect(status).to_have_text("1 saisie refusée : voir le message sous celle-ci")
+    expect(status).to_have_text("Tout est enregistré")
     marks = read_committed(db, select(Mark.criterion_id).where(Mark.observed.is_(True)))
     assert marks == [(first,)]
     assert_no_console_errors(page)

@@ -470,6 +470,33 @@ def test_a_tick_in_a_completed_grid_is_refused(db, scene, juror):
     assert count(db, Mark) == 0
 
 
+def test_a_refused_tick_tells_the_phone_the_grid_is_complete_also_on_replay(db, scene, juror):
+    candidate = scene.candidate
+    clear(juror, candidate.id)
+    post_op(juror, candidate.id, kind="grid", modality="MSP", completed="1")
+    tick = {
+        "op_id": new_op(),
+        "kind": "mark",
+        "payload": {
+            "candidate_id": candidate.id,
+            "modality": "MSP",
+            "criterion_id": scene.criterion("CP7"),
+            "observed": True,
+        },
+    }
+    expected = {
+        "op_id": tick["op_id"],
+        "status": "refused",
+        "message": "Grille terminée : rouvrez-la pour la modifier.",
+        "result": {"grid": {"modality": "MSP", "completed": True}},
+    }
+
+    for _attempt in range(2):  # the second time, the stored answer is replayed
+        answer = juror.post("/jury/operations", json={"operations": [tick]}).get_json()
+        assert answer["results"] == [expected]
+    assert count(db, Mark) == 0
+
+
 def test_a_locked_session_answers_409(db, scene, juror):
     candidate = scene.candidate
     clear(juror, candidate.id)

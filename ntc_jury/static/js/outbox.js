@@ -268,8 +268,8 @@
   // in another tab shows the same ticks, notes and refusals (a tap or a note typed there
   // starts from what was last recorded, not from what that tab was rendered with).
   var channel = window.BroadcastChannel ? new BroadcastChannel("ntc-outbox-" + juror) : null;
-  function tell(type, op, message) {
-    if (channel) channel.postMessage({ type: type, op: op, message: message || "" });
+  function tell(type, op, message, state) {
+    if (channel) channel.postMessage({ type: type, op: op, message: message || "", state: state || null });
   }
   // The last operation this document knows of for the subject of `op`.
   function latestFor(op) {
@@ -297,16 +297,26 @@
       var last = here ? latestFor(op) : null;
       if (last && last.op_id === op.op_id) applyOnScreen(op, "saved", true);
     } else if (m.type === "refused") {
-      noteRefused(op, m.message);
+      noteRefused(op, m.message, m.state);
     }
     showStatus();
   };
 
-  // Counted once, whichever tab sent it and however many times it was answered.
-  function noteRefused(op, message) {
+  // Counted once, whichever tab sent it and however many times it was answered. What the
+  // server said it holds (a grid completed elsewhere) is shown with it, not contradicted.
+  function noteRefused(op, message, state) {
     if (refused.some(function (r) { return r.op.op_id === op.op_id; })) return;
     refused.push({ op: op, message: message });
     revert(op, message);
+    if (state && state.grid && op.candidate === candidateOnPage()) {
+      var held = {
+        kind: "grid",
+        payload: { candidate_id: op.payload.candidate_id, modality: state.grid.modality, completed: state.grid.completed },
+        candidate: op.candidate
+      };
+      docOps.push(held);
+      applyOnScreen(held, "saved");
+    }
   }
 
   // ---- recording -----------------------------------------------------------------------
@@ -553,8 +563,8 @@
             if (!result) return Promise.resolve();
             touched[e[1].candidate] = true;
             if (result.status === "refused") {
-              tell("refused", e[1], result.message);
-              return idb.del(e[0], outbox).then(function () { noteRefused(e[1], result.message); });
+              tell("refused", e[1], result.message, result.result);
+              return idb.del(e[0], outbox).then(function () { noteRefused(e[1], result.message, result.result); });
             }
             tell("saved", e[1]);
             if (e[1].candidate === candidateOnPage()) applyOnScreen(e[1], "saved");
